@@ -1,0 +1,27 @@
+# Everything runs from a project-local virtual environment that these targets create.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# constraints.txt pins torch to the CPU build; without it pip pulls CUDA wheels.
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/nngrade grade assignments/relu assignments/relu/examples --out demo-out --timeout 5
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check grader reference assignments tests
+	$(BIN)/mypy grader reference
+
+clean:
+	rm -rf $(VENV) demo-out

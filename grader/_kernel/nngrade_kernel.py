@@ -1,0 +1,253 @@
+"""Kernel half of the bridge: answers the grader's requests over a Jupyter comm.
+
+Loaded inside the student's kernel by a fixed setup cell (``import nngrade_kernel``).
+It never receives code: a request names a function in the notebook's namespace and
+carries its arguments as data; the reply carries the result, the arguments as they
+are after the call, the exception if one was raised, and the captured stdout.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import os
+import sys
+import time
+import traceback
+import types
+from contextlib import redirect_stdout
+from typing import Any
+
+try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
+    from . import nngrade_codec as codec
+except ImportError:  # imported as a top-level module inside the kernel
+    import nngrade_codec as codec  # type: ignore[no-redef]
+
+__all__ = ["COMM_TARGET", "handle", "install"]
+
+COMM_TARGET = "nngrade"
+STDOUT_LIMIT = 20_000
+OUTPUT_LIMIT = 100_000  # characters a cell may print; the rest is dropped in the kernel
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+
+
+def install() -> None:
+    """Register the comm target and the Colab stand-in in the running kernel."""
+    from comm import get_comm_manager
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    _install_colab_stand_in()
+    _cap_cell_output(shell)
+
+    def on_open(comm: Any, _open_msg: dict[str, Any]) -> None:
+        def on_msg(msg: dict[str, Any]) -> None:
+            buffers = [bytes(b) for b in msg.get("buffers") or []]
+            reply, out = handle(shell.user_ns, msg["content"]["data"], buffers, _cell_of(shell))
+            comm.send(reply, buffers=out)
+
+        comm.on_msg(on_msg)
+
+    get_comm_manager().register_target(COMM_TARGET, on_open)
+
+
+def handle(
+    namespace: dict[str, Any],
+    request: dict[str, Any],
+    buffers: list[bytes],
+    cell_of: Any = None,
+) -> tuple[dict[str, Any], list[bytes]]:
+    """Answer one request; never raises, whatever the student's code does."""
+    reply: dict[str, Any] = {"id": request.get("id")}
+    try:
+        if request.get("op") == "names":
+            reply.update(status="ok", names=_user_names(namespace))
+            return reply, []
+        return _call(namespace, request, buffers, reply, cell_of or (lambda _f: None))
+    except KeyboardInterrupt:
+        reply.update(status="interrupted")
+    except BaseException as exc:  # noqa: BLE001 - a bad request must still get a reply
+        reply.update(status="bridge_error", message=f"{type(exc).__name__}: {exc}")
+    return reply, []
+
+
+def _call(
+    namespace: dict[str, Any],
+    request: dict[str, Any],
+    buffers: list[bytes],
+    reply: dict[str, Any],
+    cell_of: Any,
+) -> tuple[dict[str, Any], list[bytes]]:
+    name = request["name"]
+    target = namespace.get(name)
+    if target is None or not callable(target):
+        reply.update(status="missing", names=_user_names(namespace))
+        return reply, []
+    args, kwargs = codec.decode(request["args"], buffers)
+    reply["params"] = _positional_names(target)
+    out = _CappedWriter(STDOUT_LIMIT)
+    value: Any = None
+    started = time.perf_counter()
+    try:
+        with redirect_stdout(out):
+            value = target(*args, **kwargs)
+        reply["status"] = "ok"
+    except KeyboardInterrupt:
+        reply["status"] = "interrupted"
+    except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error too
+        reply.update(status="raised", error=_describe_exception(exc, cell_of))
+    reply["duration"] = time.perf_counter() - started
+    reply["stdout"] = out.getvalue()
+
+    out_buffers: list[bytes] = []
+    try:
+        reply["value"] = codec.encode_into(value, out_buffers, max_bytes=MAX_REPLY_BYTES)
+        # Send the arguments back only if the call changed them: checks look for
+        # in-place modification, and most calls leave their arguments alone.
+        after: list[bytes] = []
+        after_tree = codec.encode_into([list(args), kwargs], after)
+        if after_tree != request["args"] or after != buffers:
+            reply["args"] = codec.encode_into([list(args), kwargs], out_buffers)
+    except codec.EncodeError as exc:
+        reply.update(status="unencodable", message=str(exc), value=None)
+        return reply, []
+    return reply, out_buffers
+
+
+def _positional_names(target: Any) -> list[str]:
+    """The student's parameter names, so messages can say relu(x) rather than relu(arg1)."""
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in parameters if p.kind in positional]
+
+
+def _user_names(namespace: dict[str, Any]) -> list[str]:
+    """Names the student defined: functions, classes and other callables, not modules."""
+    return sorted(
+        name
+        for name, value in namespace.items()
+        if not name.startswith("_")
+        and callable(value)
+        and not isinstance(value, types.ModuleType)
+        and name not in {"exit", "quit", "get_ipython", "open"}
+    )
+
+
+def _cell_of(shell: Any) -> Any:
+    filename_map = getattr(shell.compile, "_filename_map", {})
+    return filename_map.get
+
+
+def _describe_exception(exc: BaseException, cell_of: Any) -> dict[str, Any]:
+    """The exception with the frames of the student's cells (and the innermost frame)."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop this module's own frame
+    kept = []
+    for index, frame in enumerate(frames):
+        execution_count = cell_of(frame.filename)
+        if execution_count is not None or index == len(frames) - 1:
+            kept.append(
+                {
+                    "execution_count": execution_count,
+                    "filename": frame.filename,
+                    "lineno": frame.lineno,
+                    "name": frame.name,
+                    "line": frame.line or "",
+                }
+            )
+    return {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "frames": kept[-8:]}
+
+
+class _CappedWriter(io.StringIO):
+    """A stdout replacement that keeps the first ``limit`` characters."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        room = self.limit - self.tell()
+        if room > 0:
+            super().write(text[:room])
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def getvalue(self) -> str:
+        suffix = f"\n[... {self.dropped:,} more characters not kept]" if self.dropped else ""
+        return super().getvalue() + suffix
+
+
+def _cap_cell_output(shell: Any) -> None:
+    """Drop what a cell prints beyond OUTPUT_LIMIT before it is sent anywhere."""
+    budget = _OutputBudget(sys.stdout, sys.stderr)
+    budget.reset()
+    shell.events.register("pre_run_cell", budget.reset)
+
+
+class _OutputBudget:
+    """One per-cell character budget shared by stdout and stderr.
+
+    Once a cell is over budget both point at /dev/null (a C-level writer) until the
+    next cell, so printing a million lines costs little more than the loop itself.
+    """
+
+    def __init__(self, stdout: Any, stderr: Any) -> None:
+        self.written = 0
+        self.streams = (_CappedStream(stdout, self), _CappedStream(stderr, self))
+        self.sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the kernel
+
+    def reset(self, *_args: Any) -> None:
+        self.written = 0
+        sys.stdout, sys.stderr = self.streams
+
+    def silence(self) -> None:
+        sys.stdout = sys.stderr = self.sink
+
+
+class _CappedStream:
+    def __init__(self, stream: Any, budget: _OutputBudget) -> None:
+        self._stream = stream
+        self._budget = budget
+
+    def write(self, text: str) -> int:
+        room = OUTPUT_LIMIT - self._budget.written
+        self._budget.written += len(text)
+        if room <= 0:  # a reference to this stream kept from an earlier cell
+            return len(text)
+        self._stream.write(text[:room])
+        if len(text) >= room:
+            self._stream.write(f"\n[nngrade: output beyond {OUTPUT_LIMIT:,} characters dropped]\n")
+            self._stream.flush()
+            self._budget.silence()
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _install_colab_stand_in() -> None:
+    """Make ``from google.colab import drive; drive.mount(...)`` harmless no-ops."""
+    if "google.colab" in sys.modules:
+        return
+    google = sys.modules.get("google")
+    if google is None:
+        try:
+            import google  # type: ignore[no-redef]  # protobuf's namespace, if installed
+        except ImportError:
+            google = types.ModuleType("google")
+            google.__path__ = []  # a package, so that submodule imports resolve
+            sys.modules["google"] = google
+    colab = types.ModuleType("google.colab")
+    colab.__path__ = []
+    drive = types.ModuleType("google.colab.drive")
+    drive.mount = lambda *args, **kwargs: print("nngrade: drive.mount() skipped while grading")
+    drive.flush_and_unmount = lambda *args, **kwargs: None
+    files = types.ModuleType("google.colab.files")
+    files.upload = lambda *args, **kwargs: {}
+    files.download = lambda *args, **kwargs: None
+    colab.drive, colab.files = drive, files
+    google.colab = colab
+    sys.modules.update({"google.colab": colab, "google.colab.drive": drive, "google.colab.files": files})

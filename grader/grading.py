@@ -1,0 +1,214 @@
+"""Grading one notebook, and a batch of them: the engine behind ``nngrade grade`` and ``check``.
+
+Whatever a submission does, grading it returns a ``SubmissionResult``: unreadable files
+are ``ungradable`` with the reason, and a failure inside nngrade itself is recorded as
+``error`` rather than stopping the batch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import Assignment
+from grader.bridge import Transport
+from grader.execute import CodeCell, LiveNotebook
+from grader.kernel import KernelSession
+from grader.neutralize import neutralize
+from grader.plugin import CheckPlugin
+from grader.results import CellEvent, CheckResult, SubmissionResult
+from grader.submission import Ungradable, read_notebook
+
+__all__ = [
+    "CheckSuiteError",
+    "GradingOptions",
+    "find_submissions",
+    "grade_many",
+    "grade_notebook",
+    "run_checks",
+]
+
+
+@dataclass(frozen=True)
+class GradingOptions:
+    cell_timeout: float = 30.0
+    include_hidden: bool = True  # False when a student self-checks
+    seed: int | None = None  # None: a fresh seed per run, recorded in each result
+
+
+class CheckSuiteError(RuntimeError):
+    """The assignment's checks could not be collected or run (the instructor's problem)."""
+
+
+def grade_notebook(
+    assignment: Assignment,
+    path: Path,
+    options: GradingOptions,
+    *,
+    submission_id: str | None = None,
+) -> SubmissionResult:
+    """Grade one notebook. Never raises for anything the submission does."""
+    started = time.monotonic()
+    result = SubmissionResult(
+        id=submission_id or _safe_id(path.stem),
+        submission=path.name,
+        path=str(path),
+        assignment=assignment.name,
+        status="graded",
+        seed=options.seed if options.seed is not None else new_seed(),
+        mode="grade" if options.include_hidden else "check",
+        graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        nngrade_version=nngrade_version(),
+    )
+    try:
+        _grade(assignment, path, options, result)
+    except Ungradable as exc:
+        result.status, result.reason = "ungradable", str(exc)
+    except CheckSuiteError as exc:
+        result.status, result.reason = "error", f"the assignment's checks could not run: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one submission must never stop a batch
+        result.status, result.reason = "error", f"nngrade failed: {type(exc).__name__}: {exc}"
+    if result.status != "graded":
+        result.score = 0.0
+    result.duration = round(time.monotonic() - started, 3)
+    return result
+
+
+def _grade(
+    assignment: Assignment, path: Path, options: GradingOptions, result: SubmissionResult
+) -> None:
+    nb = read_notebook(path)
+    cells: list[CodeCell] = []
+    skipped: list[CellEvent] = []
+    for position, cell in enumerate(nb.cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source, notes = neutralize(cell.source, position)
+        cells.append(CodeCell(position, source))
+        skipped += [
+            CellEvent(n.cell, "skipped", f"line {n.line} not run: {n.reason}", n.text, n.text)
+            for n in notes
+        ]
+    with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
+        workdir = Path(tmp) / "work"
+        workdir.mkdir()
+        for support in assignment.support_files:
+            shutil.copy2(support, workdir / support.name)
+        with KernelSession(workdir, cell_timeout=options.cell_timeout) as session:
+            live = LiveNotebook(session, cells, options.cell_timeout)
+            live.run()
+            result.checks = run_checks(
+                assignment, live, seed=result.seed, include_hidden=options.include_hidden
+            )
+    result.cells = sorted(skipped + live.events, key=lambda event: event.cell)
+    result.score = sum(check.points for check in result.checks)
+    result.max_score = sum(check.max_points for check in result.checks)
+
+
+def run_checks(
+    assignment: Assignment, transport: Transport, *, seed: int, include_hidden: bool
+) -> list[CheckResult]:
+    """Run the assignment's pytest checks in this process against ``transport``."""
+    plugin = CheckPlugin(transport, seed=seed, include_hidden=include_hidden)
+    args = [
+        *(str(path) for path in assignment.checks),
+        # Checks are configured by the plugin alone, never by an ini file found nearby.
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(assignment.root),
+        "--import-mode=importlib",
+        "--strict-markers",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:terminal",
+    ]
+    _forget_modules_under(assignment.root)
+    try:
+        code = pytest.main(args, plugins=[plugin])
+    finally:
+        _forget_modules_under(assignment.root)
+    if plugin.collection_errors:
+        raise CheckSuiteError(plugin.collection_errors[0])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise CheckSuiteError(f"pytest stopped with exit code {int(code)}")
+    return plugin.results
+
+
+def _forget_modules_under(root: Path) -> None:
+    """Drop imported check modules, so two assignments' same-named check files (or an
+    edited one) are never served from sys.modules."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).is_relative_to(root):
+            del sys.modules[name]
+
+
+def find_submissions(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each notebook named, or found in a named folder; missing paths are passed on as-is
+    so that they are recorded as ungradable rather than silently dropped."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
+            )
+        else:
+            yield path
+
+
+def grade_many(
+    assignment: Assignment,
+    paths: Iterable[Path],
+    options: GradingOptions,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+) -> list[SubmissionResult]:
+    """Grade each submission in turn with one seed for the whole run."""
+    seed = options.seed if options.seed is not None else new_seed()
+    options = GradingOptions(options.cell_timeout, options.include_hidden, seed)
+    results: list[SubmissionResult] = []
+    taken: set[str] = set()
+    for path in find_submissions(paths):
+        result = grade_notebook(assignment, path, options, submission_id=_unique(path, taken))
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def nngrade_version() -> str:
+    try:
+        return version("nngrade")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _safe_id(stem: str) -> str:
+    # \w keeps letters of every script, so 2022021241_이다온 stays readable.
+    return re.sub(r"[^\w.-]+", "_", stem).strip("._") or "submission"
+
+
+def _unique(path: Path, taken: set[str]) -> str:
+    base = _safe_id(path.stem)
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    taken.add(candidate)
+    return candidate

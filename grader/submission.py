@@ -1,0 +1,62 @@
+"""Reading a handed-in file as a notebook, or saying plainly why it cannot be graded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+__all__ = ["Ungradable", "read_notebook"]
+
+MAX_BYTES = 200 * 1024 * 1024
+
+
+class Ungradable(ValueError):
+    """The file cannot be graded; the message says why, in a sentence for the student."""
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Read ``path`` as an nbformat-4 Python notebook."""
+    if not path.exists():
+        raise Ungradable(f"{path} does not exist")
+    if not path.is_file():
+        raise Ungradable(f"{path} is not a file")
+    if path.stat().st_size > MAX_BYTES:
+        raise Ungradable(f"the file is larger than {MAX_BYTES // 2**20} MB")
+    # Stray non-UTF-8 bytes (an editor's mistake) should not cost a student the grade.
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Ungradable(
+            f"the file is not a Jupyter notebook: it is not valid JSON "
+            f"(line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise Ungradable("the file is JSON but not a Jupyter notebook (it has no cells)")
+    major = data.get("nbformat")
+    if not isinstance(major, int) or major < 4:
+        raise Ungradable(
+            f"the notebook uses nbformat {major}, from Jupyter before 2015; open it in a "
+            "current Jupyter or Colab and save it again"
+        )
+    try:
+        nb = nbformat.from_dict(data)
+    except Exception as exc:  # noqa: BLE001 - any structural surprise makes it ungradable
+        raise Ungradable(f"the notebook's structure is damaged: {exc}") from None
+    language = _language(nb)
+    if language and language != "python":
+        raise Ungradable(f"the notebook is written for {language}, not Python")
+    for cell in nb.cells:
+        source = cell.get("source", "")
+        cell["source"] = "".join(source) if isinstance(source, list) else str(source)
+    return nb
+
+
+def _language(nb: NotebookNode) -> str:
+    metadata = nb.get("metadata", {})
+    info = metadata.get("language_info", {}) or {}
+    spec = metadata.get("kernelspec", {}) or {}
+    return str(info.get("name") or spec.get("language") or "").lower()
