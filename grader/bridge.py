@@ -215,4 +215,3 @@ class InProcessTransport:
 def in_process_notebook(**functions: Callable[..., Any]) -> Notebook:
     """A Notebook over plain Python functions, for testing checks without a kernel."""
     return Notebook(InProcessTransport(dict(functions)))
-

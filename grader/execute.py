@@ -124,4 +124,3 @@ class LiveNotebook:
             return None
         position = self.session.execution_counts.get(execution_count)
         return f"cell {position}" if position and position > 0 else None
-

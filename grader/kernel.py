@@ -20,6 +20,7 @@ from typing import Any
 import nbformat
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Instance
@@ -155,10 +156,10 @@ class KernelSession:
         try:
             if client.kc is not None:
                 client.kc.stop_channels()
-            if await client.km.is_alive():
-                await client.km.shutdown_kernel(now=True)
+            if await ensure_async(client.km.is_alive()):
+                await ensure_async(client.km.shutdown_kernel(now=True))
         finally:
-            await client.km.cleanup_resources()
+            await ensure_async(client.km.cleanup_resources())
 
     def _kernel_env(self) -> dict[str, str]:
         """A small, explicit environment: the grader's own variables stay out of reach."""
@@ -219,7 +220,7 @@ class KernelSession:
         """
         client = self._require_client()
         assert client.km is not None and client.kc is not None
-        await client.km.interrupt_kernel()
+        await ensure_async(client.km.interrupt_kernel())
         deadline = monotonic() + INTERRUPT_GRACE
         while (remaining := deadline - monotonic()) > 0:
             try:
@@ -254,7 +255,7 @@ class KernelSession:
         )
         reply = await self._await_reply(data["id"], timeout)
         if reply is None:
-            await client.km.interrupt_kernel()
+            await ensure_async(client.km.interrupt_kernel())
             late = await self._await_reply(data["id"], INTERRUPT_GRACE)
             raise CallTimeout(recovered=late is not None)
         return reply
@@ -269,7 +270,7 @@ class KernelSession:
             try:
                 msg = await client.kc.iopub_channel.get_msg(timeout=min(remaining, 0.5))
             except Empty:
-                if not await client.km.is_alive():
+                if not await ensure_async(client.km.is_alive()):
                     raise KernelDied("the kernel died during a call") from None
                 continue
             content = msg["content"]

@@ -32,9 +32,8 @@ _SKIPPED_MAGICS = {
     "system": "shell commands are not run while grading",
     "run": "other scripts are not run while grading",
     "reset": "the namespace is not reset while grading",
-    "drive": "Google Drive is not available while grading",
 }
-_SKIPPED_CELL_MAGICS = {"bash", "sh", "script", "system", "javascript", "js", "html", "perl", "ruby"}
+_SKIPPED_CELL_MAGICS = {"bash", "sh", "script", "system", "javascript", "js", "html", "perl"}
 _TIMING_MAGICS = {"time", "timeit", "prun"}  # run the statement once, without the timing
 
 _LINE_MAGIC = re.compile(r"^(\s*)%(\w+)\b\s*(.*)$")

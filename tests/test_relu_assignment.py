@@ -36,7 +36,7 @@ def test_wrong_values_names_the_negative_inputs(graded_relu: dict[str, Submissio
     assert "test_relu_values[2-D]" in bad and "test_d_relu_at_zero" not in bad
     assert "All of them are where x < 0" in bad["test_relu_values[2-D]"].message
     assert not any(name.startswith("test_d_relu") for name in bad)
-    assert {"test_relu_values[3-D]", "test_relu_does_not_modify_input"} <= set(bad)
+    assert {"test_relu_values[3-D]", "test_does_not_modify_input[relu]"} <= set(bad)
 
 
 def test_only_2d_gets_the_2d_cases(graded_relu: dict[str, SubmissionResult]) -> None:
@@ -55,7 +55,7 @@ def test_derivative_at_zero(graded_relu: dict[str, SubmissionResult]) -> None:
         "test_d_relu_values[2-D]",
         "test_d_relu_values[3-D]",
         "test_d_relu_at_zero",
-        "test_d_relu_does_not_modify_input",
+        "test_does_not_modify_input[d_relu]",
     }
     assert "where x == 0 exactly" in bad["test_d_relu_at_zero"].message
 
@@ -63,8 +63,8 @@ def test_derivative_at_zero(graded_relu: dict[str, SubmissionResult]) -> None:
 def test_d_relu_writing_into_its_argument(graded_relu: dict[str, SubmissionResult]) -> None:
     result = graded_relu["d_relu_inplace"]
     bad = failed(result)
-    assert set(bad) == {"test_d_relu_does_not_modify_input"}
-    assert "changed its argument x in place" in bad["test_d_relu_does_not_modify_input"].message
+    assert set(bad) == {"test_does_not_modify_input[d_relu]"}
+    assert "changed its argument x in place" in bad["test_does_not_modify_input[d_relu]"].message
     assert result.score == 9.0
 
 
