@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nngrade grade assignments/relu assignments/relu/examples --out demo-out --timeout 5
+	$(BIN)/nngrade grade assignments/relu examples/relu --out demo-out --timeout 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
