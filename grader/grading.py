@@ -15,9 +15,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from grader.execute import CodeCell, LiveNotebook
 from grader.kernel import KernelSession
 from grader.neutralize import neutralize
 from grader.plugin import CheckPlugin
-from grader.results import CellEvent, CheckResult, SubmissionResult
+from grader.results import CellEvent, CheckResult, SubmissionResult, nngrade_version
 from grader.submission import Ungradable, read_notebook
 
 __all__ = [
@@ -177,7 +176,7 @@ def grade_many(
 ) -> list[SubmissionResult]:
     """Grade each submission in turn with one seed for the whole run."""
     seed = options.seed if options.seed is not None else new_seed()
-    options = GradingOptions(options.cell_timeout, options.include_hidden, seed)
+    options = replace(options, seed=seed)
     results: list[SubmissionResult] = []
     taken: set[str] = set()
     for path in find_submissions(paths):
@@ -190,13 +189,6 @@ def grade_many(
 
 def new_seed() -> int:
     return secrets.randbelow(2**31)
-
-
-def nngrade_version() -> str:
-    try:
-        return version("nngrade")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _safe_id(stem: str) -> str:

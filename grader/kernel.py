@@ -184,7 +184,8 @@ class KernelSession:
     # -- cells ----------------------------------------------------------------------------
 
     def execute(self, source: str, cell_index: int) -> CellRun:
-        """Run one cell; on a timeout interrupt it, and restart the kernel if that fails."""
+        """Run one cell. On a timeout the cell is interrupted; ``timeout_killed`` means the
+        kernel did not answer the interrupt and the caller must restart it."""
         return self._run(self._execute(source, cell_index))
 
     async def _execute(self, source: str, cell_index: int) -> CellRun:

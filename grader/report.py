@@ -10,12 +10,11 @@ import os
 import tempfile
 import unicodedata
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, nngrade_version
 
 __all__ = [
     "CELL_KIND_WORDS",
@@ -154,17 +153,10 @@ def write_grades_csv(results: Sequence[SubmissionResult], path: Path) -> None:
     atomic_write_text(path, buffer.getvalue())
 
 
-def _nngrade_version() -> str:
-    try:
-        return metadata.version("nngrade")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
-
-
 def write_results_json(results: Sequence[SubmissionResult], path: Path) -> None:
     """Write every result as JSON that ``SubmissionResult.from_dict`` reads back."""
     data = {
-        "nngrade_version": _nngrade_version(),
+        "nngrade_version": nngrade_version(),
         "submissions": [result.to_dict() for result in results],
     }
     atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

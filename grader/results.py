@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from importlib import metadata
 from typing import Any
 
-__all__ = ["CellEvent", "CheckResult", "SubmissionResult"]
+__all__ = ["CellEvent", "CheckResult", "SubmissionResult", "nngrade_version"]
+
+
+def nngrade_version() -> str:
+    """The installed nngrade's version, recorded in every result."""
+    try:
+        return metadata.version("nngrade")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "unknown"
 
 
 @dataclass
