@@ -13,8 +13,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Each assignment's examples into demo-out/NAME; torch notebooks need longer for imports.
 demo: $(STAMP)
-	$(BIN)/nngrade grade assignments/relu examples/relu --out demo-out --timeout 5
+	$(BIN)/nngrade grade assignments/relu examples/relu --out demo-out/relu --timeout 5
+	$(BIN)/nngrade grade assignments/bce examples/bce --out demo-out/bce --timeout 20
+	$(BIN)/nngrade grade assignments/torch_mlp examples/torch_mlp --out demo-out/torch_mlp --timeout 20
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

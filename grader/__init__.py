@@ -3,6 +3,7 @@
 from grader.bridge import CallResult, Notebook
 from grader.compare import describe, expect_array, expect_scalar, expect_unmodified
 from grader.failures import CheckFailure
+from grader.layers import expect_layers
 
 __all__ = [
     "CallResult",
@@ -10,6 +11,7 @@ __all__ = [
     "Notebook",
     "describe",
     "expect_array",
+    "expect_layers",
     "expect_scalar",
     "expect_unmodified",
 ]

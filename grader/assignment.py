@@ -10,6 +10,9 @@ from pathlib import Path
 __all__ = ["Assignment", "AssignmentError"]
 
 CONFIG = "assignment.toml"
+# "all": every cell runs. "definitions": only imports, functions, classes and assignments
+# (see grader/definitions.py), for notebooks that download data and train at the top level.
+EXECUTE_MODES = ("all", "definitions")
 
 
 class AssignmentError(ValueError):
@@ -25,6 +28,7 @@ class Assignment:
     template: Path | None
     solution: Path | None
     support_files: tuple[Path, ...]
+    execute: str = "all"
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
@@ -43,6 +47,10 @@ class Assignment:
         for path in (*checks, *support):
             if not path.is_file():
                 raise AssignmentError(f"{config_path}: {path.name} does not exist")
+        execute = str(config.get("execute", "all"))
+        if execute not in EXECUTE_MODES:
+            modes = " or ".join(f"'{mode}'" for mode in EXECUTE_MODES)
+            raise AssignmentError(f"{config_path}: 'execute' must be {modes}, not '{execute}'")
         return cls(
             root=root,
             name=str(config.get("name", root.name)),
@@ -51,6 +59,7 @@ class Assignment:
             template=_optional(root, config.get("template")),
             solution=_optional(root, config.get("solution")),
             support_files=support,
+            execute=execute,
         )
 
     @property

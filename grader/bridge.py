@@ -99,6 +99,15 @@ class Notebook:
         reply, out = self._send({"op": "call", "name": name, "args": tree}, buffers)
         return self._result(name, args, kwargs, reply, out)
 
+    def run(self, routine: str, /, *args: Any, what: str, **kwargs: Any) -> CallResult:
+        """Run a kernel-side routine around the student's objects (see
+        grader/_kernel/nngrade_torch.py), e.g. ``run("torch.train_epoch", "Net", "train", ...)``;
+        ``what`` names the student's code in messages."""
+        buffers: list[bytes] = []
+        tree = codec.encode_into([list(args), kwargs], buffers)
+        reply, out = self._send({"op": "run", "routine": routine, "args": tree}, buffers)
+        return self._result(what, args, kwargs, reply, out, what=what)
+
     def names(self) -> list[str]:
         """Functions and classes the notebook defines."""
         reply, _ = self._send({"op": "names"}, [])
@@ -117,10 +126,11 @@ class Notebook:
         kwargs: dict[str, Any],
         reply: dict[str, Any],
         buffers: list[bytes],
+        what: str | None = None,
     ) -> CallResult:
         status = reply.get("status", "bridge_error")
         params = tuple(reply.get("params", ()))
-        what = _call_text(name, params, len(args), kwargs)
+        what = what or _call_text(name, params, len(args), kwargs)
         result = CallResult(
             what=what,
             status=status,
@@ -159,7 +169,10 @@ class Notebook:
         if status == "ok":
             return ""
         if status == "missing":
-            return _missing_message(name, reply.get("names", []))
+            missing, defined = reply.get("missing", name), reply.get("names", [])
+            if missing != name:  # a routine's class or function, not the function called
+                return _missing_message(missing, defined, noun="")
+            return _missing_message(name, defined)
         if status == "raised":
             return f"{what} raised an exception:\n{error}"
         if status == "timeout":
@@ -168,6 +181,8 @@ class Notebook:
             return f"The kernel died while running {what} (a crash or os._exit in your code)."
         if status == "interrupted":
             return f"{what} was interrupted before it finished."
+        if status == "unusable":
+            return f"{what} could not be run: {reply.get('message', '')}."
         if status == "unencodable":
             return f"{what} returned something nngrade cannot read: {reply.get('message', '')}."
         return f"nngrade could not call {what}: {reply.get('message', status)}"
@@ -180,8 +195,8 @@ def _call_text(name: str, params: tuple[str, ...], nargs: int, kwargs: dict[str,
     return f"{name}({', '.join(names)})"
 
 
-def _missing_message(name: str, defined: list[str]) -> str:
-    message = f"Your notebook does not define a function named `{name}`."
+def _missing_message(name: str, defined: list[str], noun: str = "a function named ") -> str:
+    message = f"Your notebook does not define {noun}`{name}`."
     near = [n for n in defined if n.lower() == name.lower()]
     near += [n for n in difflib.get_close_matches(name, defined, n=3, cutoff=0.6) if n not in near]
     if near:
@@ -189,7 +204,7 @@ def _missing_message(name: str, defined: list[str]) -> str:
         message += f" The checks look for the exact name `{name}`."
     elif defined:
         shown = ", ".join(f"`{n}`" for n in defined[:8])
-        message += f" Functions it defines: {shown}."
+        message += f" Functions and classes it defines: {shown}."
     return message
 
 

@@ -83,6 +83,7 @@ class LiveNotebook:
                     "large_output",
                     f"printed more than {OUTPUT_LIMIT:,} characters; the rest was dropped",
                 )
+        self._record_stand_ins()
 
     def _restart(self) -> None:
         self._restarts += 1
@@ -93,6 +94,22 @@ class LiveNotebook:
             if self.session.execute(cell.source, cell.position).status == "kernel_died":
                 self.session.restart()
                 break
+
+    def _record_stand_ins(self) -> None:
+        """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
+        reply, _ = self.request({"op": "stand_ins", "id": "stand_ins"}, [], self.cell_timeout)
+        by_position = {cell.position: cell for cell in self.cells}
+        for record in reply.get("stand_ins", []):
+            cell = by_position.get(self.session.execution_counts.get(record["execution_count"], 0))
+            if cell is not None:
+                self._record(
+                    cell,
+                    "stand_in",
+                    f"line {record['lineno']}: `{record['module']}` is not installed where "
+                    "notebooks are graded; the import was replaced by an empty stand-in",
+                    "The rest of the cell still ran. Code that uses the module fails with "
+                    "ModuleNotFoundError.",
+                )
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")

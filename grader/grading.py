@@ -23,9 +23,10 @@ import pytest
 
 from grader.assignment import Assignment
 from grader.bridge import Transport
+from grader.definitions import keep_definitions
 from grader.execute import CodeCell, LiveNotebook
 from grader.kernel import KernelSession
-from grader.neutralize import neutralize
+from grader.neutralize import Skipped, neutralize
 from grader.plugin import CheckPlugin
 from grader.results import CellEvent, CheckResult, SubmissionResult, nngrade_version
 from grader.submission import Ungradable, read_notebook
@@ -90,16 +91,20 @@ def _grade(
 ) -> None:
     nb = read_notebook(path)
     cells: list[CodeCell] = []
-    skipped: list[CellEvent] = []
+    notes: list[Skipped] = []
     for position, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
-        source, notes = neutralize(cell.source, position)
+        source, cell_notes = neutralize(cell.source, position)
         cells.append(CodeCell(position, source))
-        skipped += [
-            CellEvent(n.cell, "skipped", f"line {n.line} not run: {n.reason}", n.text, n.text)
-            for n in notes
-        ]
+        notes += cell_notes
+    if assignment.execute == "definitions":
+        cells, definition_notes = keep_definitions(cells)
+        notes += definition_notes
+    skipped = [
+        CellEvent(n.cell, "skipped", f"line {n.line} not run: {n.reason}", n.text, n.text)
+        for n in notes
+    ]
     with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
         workdir = Path(tmp) / "work"
         workdir.mkdir()

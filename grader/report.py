@@ -44,6 +44,7 @@ CSV_COLUMNS = (
 
 # Words used for a cell event, shared by the HTML report and the terminal table.
 CELL_KIND_WORDS = {
+    "stand_in": "imports a module that is not installed",
     "error": "raised an error",
     "timeout": "timed out",
     "kernel_died": "killed the kernel (the kernel was restarted and grading went on)",

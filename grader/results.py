@@ -39,7 +39,7 @@ class CellEvent:
     """A cell that did not simply run: it raised, timed out, killed the kernel or was skipped."""
 
     cell: int  # 1-based position in the notebook
-    kind: str  # "error", "timeout", "kernel_died", "skipped", "large_output"
+    kind: str  # "error", "timeout", "kernel_died", "skipped", "large_output", "stand_in"
     summary: str  # one line for tables
     detail: str = ""  # traceback lines, skipped text, ...
     source_head: str = ""  # the cell's first line, to help find it

@@ -1,4 +1,4 @@
-"""Shared fixtures: the ReLU assignment and its test notebooks graded once per session."""
+"""Shared fixtures: each assignment and its test notebooks graded once per session."""
 
 from __future__ import annotations
 
@@ -11,21 +11,36 @@ from grader.grading import GradingOptions, grade_many
 from grader.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
-RELU = ROOT / "assignments" / "relu"
+ASSIGNMENTS = ROOT / "assignments"
+RELU = ASSIGNMENTS / "relu"
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks" / "relu"
 # Short, so the hanging notebooks cost seconds; long enough for a cold kernel's imports.
 CELL_TIMEOUT = 4.0
+# Torch notebooks import torch in a cold kernel (about 1.5 s, more on a busy machine).
+TORCH_CELL_TIMEOUT = 20.0
 SEED = 20261122
 
 
-@pytest.fixture(scope="session")
-def relu_assignment() -> Assignment:
-    return Assignment.load(RELU)
+def grade_assignment(name: str, cell_timeout: float = CELL_TIMEOUT) -> dict[str, SubmissionResult]:
+    """tests/notebooks/<name>/*.ipynb plus the template and the solution, graded in one batch,
+    by file stem."""
+    assignment = Assignment.load(ASSIGNMENTS / name)
+    assert assignment.template is not None and assignment.solution is not None
+    paths = [Path(__file__).parent / "notebooks" / name, assignment.template, assignment.solution]
+    options = GradingOptions(cell_timeout=cell_timeout, seed=SEED)
+    return {Path(r.path).stem: r for r in grade_many(assignment, paths, options)}
 
 
 @pytest.fixture(scope="session")
-def graded_relu(relu_assignment: Assignment) -> dict[str, SubmissionResult]:
-    """Every test notebook, plus the template and the solution, graded in one batch."""
-    paths = [NOTEBOOKS, RELU / "template.ipynb", RELU / "solution.ipynb"]
-    options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
-    return {Path(r.path).stem: r for r in grade_many(relu_assignment, paths, options)}
+def graded_relu() -> dict[str, SubmissionResult]:
+    return grade_assignment("relu")
+
+
+@pytest.fixture(scope="session")
+def graded_bce() -> dict[str, SubmissionResult]:
+    return grade_assignment("bce", TORCH_CELL_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def graded_torch_mlp() -> dict[str, SubmissionResult]:
+    return grade_assignment("torch_mlp", TORCH_CELL_TIMEOUT)

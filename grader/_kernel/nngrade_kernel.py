@@ -20,10 +20,15 @@ from typing import Any
 
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
+    from .nngrade_stand_ins import MissingModules, install_colab_stand_in
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
+    from nngrade_stand_ins import (  # type: ignore[no-redef]
+        MissingModules,
+        install_colab_stand_in,
+    )
 
-__all__ = ["COMM_TARGET", "handle", "install"]
+__all__ = ["COMM_TARGET", "MissingName", "Unusable", "handle", "install", "student_object"]
 
 COMM_TARGET = "nngrade"
 STDOUT_LIMIT = 20_000
@@ -37,13 +42,16 @@ def install() -> None:
     from IPython import get_ipython
 
     shell = get_ipython()
-    _install_colab_stand_in()
+    install_colab_stand_in()
+    missing = MissingModules(_cell_of(shell))
+    sys.meta_path.append(missing)
     _cap_cell_output(shell)
 
     def on_open(comm: Any, _open_msg: dict[str, Any]) -> None:
         def on_msg(msg: dict[str, Any]) -> None:
             buffers = [bytes(b) for b in msg.get("buffers") or []]
-            reply, out = handle(shell.user_ns, msg["content"]["data"], buffers, _cell_of(shell))
+            data = msg["content"]["data"]
+            reply, out = handle(shell.user_ns, data, buffers, _cell_of(shell), missing.records)
             comm.send(reply, buffers=out)
 
         comm.on_msg(on_msg)
@@ -56,12 +64,17 @@ def handle(
     request: dict[str, Any],
     buffers: list[bytes],
     cell_of: Any = None,
+    stand_ins: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], list[bytes]]:
     """Answer one request; never raises, whatever the student's code does."""
     reply: dict[str, Any] = {"id": request.get("id")}
     try:
-        if request.get("op") == "names":
+        op = request.get("op")
+        if op == "names":
             reply.update(status="ok", names=_user_names(namespace))
+            return reply, []
+        if op == "stand_ins":
+            reply.update(status="ok", stand_ins=list(stand_ins or []))
             return reply, []
         return _call(namespace, request, buffers, reply, cell_of or (lambda _f: None))
     except KeyboardInterrupt:
@@ -78,13 +91,15 @@ def _call(
     reply: dict[str, Any],
     cell_of: Any,
 ) -> tuple[dict[str, Any], list[bytes]]:
-    name = request["name"]
-    target = namespace.get(name)
-    if target is None or not callable(target):
-        reply.update(status="missing", names=_user_names(namespace))
-        return reply, []
+    if request.get("op") == "run":
+        target = _routine(request["routine"], namespace)
+    else:
+        target = namespace.get(request["name"])
+        if target is None or not callable(target):
+            reply.update(status="missing", missing=request["name"], names=_user_names(namespace))
+            return reply, []
+        reply["params"] = _positional_names(target)
     args, kwargs = codec.decode(request["args"], buffers)
-    reply["params"] = _positional_names(target)
     out = _CappedWriter(STDOUT_LIMIT)
     value: Any = None
     started = time.perf_counter()
@@ -94,6 +109,10 @@ def _call(
         reply["status"] = "ok"
     except KeyboardInterrupt:
         reply["status"] = "interrupted"
+    except MissingName as exc:
+        reply.update(status="missing", missing=exc.name, names=_user_names(namespace))
+    except Unusable as exc:
+        reply.update(status="unusable", message=str(exc))
     except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error too
         reply.update(status="raised", error=_describe_exception(exc, cell_of))
     reply["duration"] = time.perf_counter() - started
@@ -112,6 +131,39 @@ def _call(
         reply.update(status="unencodable", message=str(exc), value=None)
         return reply, []
     return reply, out_buffers
+
+
+class MissingName(LookupError):
+    """A routine needed something the notebook does not define."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class Unusable(TypeError):
+    """What the notebook defines under a name is not what a routine needs (a message)."""
+
+
+def student_object(namespace: dict[str, Any], name: str) -> Any:
+    """What the notebook defines as ``name``, for routines; MissingName if nothing."""
+    if name not in namespace or name.startswith("_"):
+        raise MissingName(name)
+    return namespace[name]
+
+
+def _routine(name: str, namespace: dict[str, Any]) -> Any:
+    """One of the helper routines that run a scenario around the student's objects, e.g.
+    a training epoch with a loader and an optimizer they cannot be sent as data."""
+    family, _, routine = name.partition(".")
+    if family != "torch":
+        raise ValueError(f"unknown routine {name!r}")
+    try:
+        from . import nngrade_torch as module
+    except ImportError:
+        import nngrade_torch as module  # type: ignore[no-redef]
+    function = module.ROUTINES[routine]
+    return lambda *args, **kwargs: function(namespace, *args, **kwargs)
 
 
 def _positional_names(target: Any) -> list[str]:
@@ -226,31 +278,3 @@ class _CappedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
-
-
-def _install_colab_stand_in() -> None:
-    """Make ``from google.colab import drive; drive.mount(...)`` harmless no-ops."""
-    if "google.colab" in sys.modules:
-        return
-    google = sys.modules.get("google")
-    if google is None:
-        try:
-            import google  # type: ignore[no-redef]  # protobuf's namespace, if installed
-        except ImportError:
-            google = types.ModuleType("google")
-            google.__path__ = []  # a package, so that submodule imports resolve
-            sys.modules["google"] = google
-    colab = types.ModuleType("google.colab")
-    colab.__path__ = []
-    drive = types.ModuleType("google.colab.drive")
-    vars(drive).update(
-        mount=lambda *args, **kwargs: print("nngrade: drive.mount() skipped while grading"),
-        flush_and_unmount=lambda *args, **kwargs: None,
-    )
-    files = types.ModuleType("google.colab.files")
-    vars(files).update(upload=lambda *args, **kwargs: {}, download=lambda *args, **kwargs: None)
-    vars(colab).update(drive=drive, files=files)
-    vars(google)["colab"] = colab
-    sys.modules.update(
-        {"google.colab": colab, "google.colab.drive": drive, "google.colab.files": files}
-    )
