@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/nngrade grade assignments/relu examples/relu --out demo-out --timeout 5
+	$(BIN)/nngrade grade assignments/relu examples/relu --out demo-out/relu --timeout 5
+	$(BIN)/nngrade grade assignments/backprop examples/backprop --out demo-out/backprop --timeout 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
