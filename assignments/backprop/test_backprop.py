@@ -125,6 +125,8 @@ def test_leaves_arguments_unchanged(notebook: Notebook, calls: Calls) -> None:
                 f"{call.what} removed {argument} from the dict it was given; "
                 "the caller still needs it."
             )
+        if key in CACHE and _recomputed(before[key], params_after[key]):
+            continue
         expect_unmodified(before[key], params_after[key], what=call.what, argument=argument)
 
 
@@ -145,6 +147,16 @@ def test_other_layer_sizes(notebook: Notebook, calls: Calls) -> None:
         message = other.failure(name)
         if usual.right[name] and message:
             raise CheckFailure(f"{name} is right {lead} {advice}\n{message}")
+
+
+def _recomputed(before: np.ndarray, after: object) -> bool:
+    """A cache entry that forward_pass wrote again: the same values up to the last digits
+    (the notebook's sigmoid rounds differently from the reference's), which is harmless."""
+    return (
+        isinstance(after, np.ndarray)
+        and after.shape == before.shape
+        and bool(np.allclose(after, before, rtol=1e-12, atol=1e-300))
+    )
 
 
 def _batches(sizes: list[int]) -> str:
