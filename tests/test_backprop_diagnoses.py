@@ -1,10 +1,13 @@
-"""The backprop diagnoses: batch-size factors and where along the chain an error enters."""
+"""The backprop diagnoses: batch-size factors, where along the chain an error enters, and
+both comparisons of each gradient (reference and numerical)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from grader.backprop import batch_factor_hints, chain_hint
+from grader.backprop import GradientCall, batch_factor_hints, chain_hint
+from grader.bridge import CallResult
 from reference.mlp import GRADIENTS
 
 
@@ -72,3 +75,18 @@ def test_everything_wrong_points_at_the_output_error() -> None:
     assert top.startswith("dW3 and db3 are both wrong, and every gradient is computed from dS3")
     assert "Then" not in top
     assert chain_hint("dW1", right).endswith("Then dW1 and db1 should follow.")
+
+
+def test_each_gradient_is_also_compared_with_the_numerical_one() -> None:
+    # A gradient equal to the reference but 1e-3 off the numerical one (as it would be if
+    # the reference were wrong) must not pass on the reference alone.
+    expected = {"dW1": np.array([[0.5, -0.2]]), "db1": np.array([[0.1]])}
+    numerical = {"dW1": expected["dW1"] * (1 + 1e-3), "db1": expected["db1"]}
+    call = CallResult(what="backward_pass(x, y_true, params)", status="ok", raw_value=expected)
+    judged = GradientCall(call, expected, numerical, m=4)
+    assert judged.right == {"dW1": False, "db1": True}
+    message = judged.mismatch("dW1") or ""
+    assert message.startswith(
+        'backward_pass(x, y_true, params)["dW1"] for a batch of m = 4 does not match the '
+        "numerical gradient (centred differences): the largest relative error is 0.00049975"
+    )
