@@ -26,6 +26,8 @@ OTHER_SIZES = (8, 5, 7, 4)
 # Batch sizes that are no layer size; m = 1 is where a 1/m mistake cannot show.
 BATCH_SIZES = (1, 7, 16)
 TYPICAL_M = 7
+# In the order backprop computes them, so that a report lists them in the order to fix them.
+OUTPUT_FIRST = ("dW3", "db3", "dW2", "db2", "dW1", "db1")
 
 
 class Calls:
@@ -95,7 +97,7 @@ def working(call: GradientCall) -> GradientCall:
 
 
 @pytest.mark.points(2)
-@pytest.mark.parametrize("name", GRADIENTS)
+@pytest.mark.parametrize("name", OUTPUT_FIRST)
 def test_gradient(notebook: Notebook, calls: Calls, name: str) -> None:
     """backward_pass returns the right gradient"""
     failures = {m: calls.get(notebook, SIZES, m).failure(name) for m in BATCH_SIZES}
@@ -143,7 +145,7 @@ def test_other_layer_sizes(notebook: Notebook, calls: Calls) -> None:
     )
     if not other.call.ok:
         raise CheckFailure(f"{other.call.what} works {lead} {advice}\n{other.call.message}")
-    for name in GRADIENTS:
+    for name in OUTPUT_FIRST:
         message = other.failure(name)
         if usual.right[name] and message:
             raise CheckFailure(f"{name} is right {lead} {advice}\n{message}")
