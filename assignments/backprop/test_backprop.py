@@ -23,7 +23,7 @@ from reference.mlp import CACHE, GRADIENTS, PARAMETERS
 # (n_in, h1, h2, n_out), all different so that a transposed gradient has the wrong shape.
 SIZES = (5, 6, 4, 3)
 OTHER_SIZES = (8, 5, 7, 4)
-# Batch sizes that are no layer size; m = 1 is where a 1/m mistake cannot show.
+# Batch sizes equal to no layer size; m = 1 is where a 1/m mistake cannot show.
 BATCH_SIZES = (1, 7, 16)
 TYPICAL_M = 7
 # In the order backprop computes them, so that a report lists them in the order to fix them.
