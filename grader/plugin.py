@@ -1,8 +1,8 @@
 """The pytest plugin that turns an assignment's test functions into scored checks.
 
 Registered per submission (``pytest.main(..., plugins=[CheckPlugin(...)])``). It
-declares the markers, provides the ``notebook`` and ``rng`` fixtures, drops hidden
-checks when a student self-checks, and records every check's points and message.
+declares the markers, provides the ``notebook``, ``rng`` and ``run_seed`` fixtures, drops
+hidden checks when a student self-checks, and records every check's points and message.
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ class CheckPlugin:
         marker = request.node.get_closest_marker("time_limit")
         limit = float(marker.args[0]) if marker else DEFAULT_TIME_LIMIT
         return Notebook(self.transport, timeout=limit)
+
+    @pytest.fixture(scope="session")
+    def run_seed(self) -> int:
+        """The run's seed, for inputs that several checks share (``rng`` is per check)."""
+        return self.seed
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:

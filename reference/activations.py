@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["d_relu", "relu"]
+__all__ = ["d_relu", "d_sigmoid", "relu", "sigmoid", "softmax"]
 
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -18,3 +18,23 @@ def d_relu(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     return (x > 0).astype(dtype)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) element-wise, without overflow for large |x|."""
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))  # never overflows; exp(x) for x < 0 is the same number
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def d_sigmoid(x: np.ndarray) -> np.ndarray:
+    """The derivative of sigmoid at x (the pre-activation S, not the activation A)."""
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
+def softmax(s: np.ndarray) -> np.ndarray:
+    """Softmax of each column, shifted by the column's maximum so exp never overflows."""
+    s = np.asarray(s, dtype=float)
+    e = np.exp(s - s.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)

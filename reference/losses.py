@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LOG_CLAMP", "accuracy", "bce", "cross_entropy"]
+__all__ = ["LOG_CLAMP", "accuracy", "bce", "softmax_cross_entropy"]
 
 # torch.nn.BCELoss clamps each log term at -100, so saturated outputs give a finite loss.
 LOG_CLAMP = -100.0
@@ -26,7 +26,7 @@ def accuracy(y_hat: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == (np.asarray(y) > 0.5)))
 
 
-def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     """Mean cross-entropy of class scores (n, k) for integer labels (n,), as
     torch.nn.CrossEntropyLoss computes it: softmax of the scores, then -log of the label's."""
     logits = np.asarray(logits, dtype=np.float64)

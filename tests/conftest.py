@@ -1,4 +1,4 @@
-"""Shared fixtures: each assignment and its test notebooks graded once per session."""
+"""Shared fixtures: each assignment and its test notebooks, graded once per session."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ def grade_assignment(name: str, cell_timeout: float = CELL_TIMEOUT) -> dict[str,
 @pytest.fixture(scope="session")
 def graded_relu() -> dict[str, SubmissionResult]:
     return grade_assignment("relu")
+
+
+@pytest.fixture(scope="session")
+def graded_backprop() -> dict[str, SubmissionResult]:
+    return grade_assignment("backprop")
 
 
 @pytest.fixture(scope="session")

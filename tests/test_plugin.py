@@ -74,6 +74,10 @@ def test_rng_is_reproducible_from_the_seed(tmp_path: Path) -> None:
     assert isinstance(np.int64(first[0]), np.integer)
 
 
+def test_run_seed_is_the_seed_of_the_run(tmp_path: Path) -> None:
+    assert run(tmp_path, include_hidden=False, seed=11)["test_run_seed"].message == "run seed 11"
+
+
 def test_missing_points_marker_is_an_assignment_error(tmp_path: Path) -> None:
     (tmp_path / "assignment.toml").write_text('name = "bad"\nchecks = ["test_bad.py"]\n')
     (tmp_path / "test_bad.py").write_text("def test_unscored():\n    pass\n")

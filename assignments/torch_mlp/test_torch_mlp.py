@@ -180,12 +180,12 @@ def test_evaluate_values(notebook: Notebook, rng: np.random.Generator) -> None:
     logits, labels = run["outputs"].numpy(), y.numpy()
     starts = range(0, len(labels), BATCH_SIZE)
     batch_means = [
-        reference.cross_entropy(logits[i : i + BATCH_SIZE], labels[i : i + BATCH_SIZE])
+        reference.softmax_cross_entropy(logits[i : i + BATCH_SIZE], labels[i : i + BATCH_SIZE])
         for i in starts
     ]
     # The mean of the batch means, as asked; the mean over all examples is as good.
     loss = float(returned[0]) if np.size(returned[0]) == 1 else returned[0]
-    overall = reference.cross_entropy(logits, labels)
+    overall = reference.softmax_cross_entropy(logits, labels)
     if not np.isclose(loss, overall, rtol=1e-4):
         expect_scalar(loss, float(np.mean(batch_means)), what=f"{what}[0], the loss", rtol=1e-4)
     percent = 100 * float(np.mean(logits.argmax(axis=1) == labels))

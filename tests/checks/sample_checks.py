@@ -51,3 +51,9 @@ def test_rng(notebook: Notebook, rng: np.random.Generator) -> None:
     """rng is seeded"""
     value = rng.integers(0, 10**9)
     assert notebook.call("remember", int(value)).value
+
+
+@pytest.mark.points(1)
+def test_run_seed(run_seed: int) -> None:
+    """run_seed is the run's seed (reported, so that the test can see it)"""
+    raise CheckFailure(f"run seed {run_seed}")
