@@ -109,10 +109,9 @@ def train_epoch(
     seed: int,
 ) -> dict[str, Any]:
     """One call of the student's ``train(model, loader, optimizer)``, watched."""
-    model = _fresh_model(namespace, class_name, seed)
-    train = _function(namespace, train_name)
-    loader = _WatchedLoader(x, y, batch_size, seed)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model, train, loader, optimizer = _training(
+        namespace, class_name, train_name, x, y, batch_size, lr, seed
+    )
     calls = {"zero_grad": 0, "step": 0}
     _count_calls(optimizer, "zero_grad", calls)
     _count_calls(model, "zero_grad", calls)
@@ -183,10 +182,9 @@ def fit(
     seed: int,
 ) -> dict[str, Any]:
     """A short training run with the student's class and ``train``; outputs on ``x_test``."""
-    model = _fresh_model(namespace, class_name, seed)
-    train = _function(namespace, train_name)
-    loader = _WatchedLoader(x, y, batch_size, seed)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    model, train, loader, optimizer = _training(
+        namespace, class_name, train_name, x, y, batch_size, lr, seed
+    )
     started = time.perf_counter()
     for _ in range(epochs):
         train(model, loader, optimizer)
@@ -213,6 +211,23 @@ def _fresh_model(namespace: dict[str, Any], name: str, seed: int) -> nn.Module:
         kind = "None" if found is None else f"a {type(found).__name__}"
         raise Unusable(f"`{name}` is {kind}; expected a torch.nn.Module (or a subclass of it)")
     return model
+
+
+def _training(
+    namespace: dict[str, Any],
+    class_name: str,
+    train_name: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    batch_size: int,
+    lr: float,
+    seed: int,
+) -> tuple[nn.Module, Callable[..., Any], _WatchedLoader, torch.optim.SGD]:
+    """A fresh model, the student's ``train``, a seeded loader and plain SGD."""
+    model = _fresh_model(namespace, class_name, seed)
+    train = _function(namespace, train_name)
+    loader = _WatchedLoader(x, y, batch_size, seed)
+    return model, train, loader, torch.optim.SGD(model.parameters(), lr=lr)
 
 
 def _function(namespace: dict[str, Any], name: str) -> Callable[..., Any]:
