@@ -20,15 +20,17 @@ from typing import Any
 
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
+    from . import nngrade_guard as guard
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
+    import nngrade_guard as guard  # type: ignore[no-redef]
 
 __all__ = ["COMM_TARGET", "handle", "install"]
 
 COMM_TARGET = "nngrade"
 STDOUT_LIMIT = 20_000
 OUTPUT_LIMIT = 100_000  # characters a cell may print; the rest is dropped in the kernel
-MAX_REPLY_BYTES = 64 * 1024 * 1024
+MAX_REPLY_BYTES = 64 * 1024 * 1024  # unless the request says otherwise (--max-value-size)
 
 
 def install() -> None:
@@ -37,6 +39,7 @@ def install() -> None:
     from IPython import get_ipython
 
     shell = get_ipython()
+    guard.set_cell_counter(lambda: shell.execution_count)
     _install_colab_stand_in()
     _cap_cell_output(shell)
 
@@ -62,6 +65,9 @@ def handle(
     try:
         if request.get("op") == "names":
             reply.update(status="ok", names=_user_names(namespace))
+            return reply, []
+        if request.get("op") == "guard":
+            reply.update(status="ok", attempts=guard.attempts())
             return reply, []
         return _call(namespace, request, buffers, reply, cell_of or (lambda _f: None))
     except KeyboardInterrupt:
@@ -101,7 +107,8 @@ def _call(
 
     out_buffers: list[bytes] = []
     try:
-        reply["value"] = codec.encode_into(value, out_buffers, max_bytes=MAX_REPLY_BYTES)
+        max_bytes = int(request.get("max_bytes") or MAX_REPLY_BYTES)
+        reply["value"] = codec.encode_into(value, out_buffers, max_bytes=max_bytes)
         # Send the arguments back only if the call changed them: checks look for
         # in-place modification, and most calls leave their arguments alone.
         after: list[bytes] = []
