@@ -31,6 +31,13 @@ timeout_option = click.option(
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds each notebook cell may run before it is stopped.",
 )
+notebook_timeout_option = click.option(
+    "--notebook-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds all of a notebook's cells may run in all; later cells are skipped.",
+)
 seed_option = click.option(
     "--seed",
     type=click.IntRange(min=0),
@@ -155,6 +162,7 @@ def main() -> None:
     help="Folder for grades.csv, results.json and reports/.",
 )
 @timeout_option
+@notebook_timeout_option
 @seed_option
 @sandbox_options
 def grade(
@@ -162,6 +170,7 @@ def grade(
     submissions: tuple[Path, ...],
     out_dir: Path,
     timeout: float,
+    notebook_timeout: float,
     seed: int | None,
     sandbox: str,
     **limit_args: Any,
@@ -191,6 +200,7 @@ def grade(
 
     options = GradingOptions(
         cell_timeout=timeout,
+        notebook_timeout=notebook_timeout,
         include_hidden=True,
         seed=seed,
         sandbox=sandbox,
@@ -228,6 +238,7 @@ def grade(
     help="Folder for the HTML report. Default: the notebook's folder.",
 )
 @timeout_option
+@notebook_timeout_option
 @seed_option
 @sandbox_options
 def check(
@@ -235,6 +246,7 @@ def check(
     assignment_dir: Path,
     report_dir: Path | None,
     timeout: float,
+    notebook_timeout: float,
     seed: int | None,
     sandbox: str,
     **limit_args: Any,
@@ -252,7 +264,12 @@ def check(
     if chosen.mode != "bwrap":
         click.echo(_sandbox_line(chosen), err=True)
     options = GradingOptions(
-        cell_timeout=timeout, include_hidden=False, seed=seed, sandbox=sandbox, limits=limits
+        cell_timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        include_hidden=False,
+        seed=seed,
+        sandbox=sandbox,
+        limits=limits,
     )
     result = grade_notebook(assignment, notebook, options)
     if result.status != "graded":

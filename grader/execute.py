@@ -12,6 +12,7 @@ or kills the kernel.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,10 +42,19 @@ class CodeCell:
 class LiveNotebook:
     """A submission's kernel after its cells ran: the transport the checks call through."""
 
-    def __init__(self, session: KernelSession, cells: list[CodeCell], cell_timeout: float) -> None:
+    def __init__(
+        self,
+        session: KernelSession,
+        cells: list[CodeCell],
+        cell_timeout: float,
+        notebook_timeout: float = float("inf"),
+    ) -> None:
         self.session = session
         self.cells = cells
         self.cell_timeout = cell_timeout
+        # All cells together: 5,000 cells, or many cells each sleeping just under the
+        # cell timeout, must not hold up a batch for hours.
+        self.notebook_timeout = notebook_timeout
         self.events: list[CellEvent] = []
         self._succeeded: list[CodeCell] = []
         self._restarts = 0
@@ -52,9 +62,19 @@ class LiveNotebook:
     # -- running the notebook -------------------------------------------------------------
 
     def run(self) -> None:
-        for cell in self.cells:
+        deadline = time.monotonic() + self.notebook_timeout
+        for index, cell in enumerate(self.cells):
             if not cell.source.strip():
                 continue
+            if time.monotonic() > deadline:
+                rest = sum(1 for c in self.cells[index:] if c.source.strip())
+                self._record(
+                    cell,
+                    "skipped",
+                    f"not run, nor the {rest - 1:,} code cells after it: the notebook's cells "
+                    f"ran for more than {self.notebook_timeout:g} s in all",
+                )
+                return
             if self._restarts > MAX_RESTARTS:
                 self._record(cell, "skipped", "not run: the kernel was restarted too often")
                 continue
@@ -103,8 +123,8 @@ class LiveNotebook:
         if hit is None:
             self._record(cell, "error", f"{ename}: {evalue}"[:300], detail)
             return
-        if hit.restart:  # what the cell allocated may still be held by its variables
-            detail = f"The kernel was restarted to free its memory; {AFTER_RESTART}\n\n{detail}"
+        if hit.restart:  # the cell's variables or processes may still hold what it took
+            detail = f"The kernel was restarted to free it; {AFTER_RESTART}\n\n{detail}"
             self._restart()
         self._record(cell, hit.kind, hit.summary, detail)
 

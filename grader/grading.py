@@ -43,6 +43,7 @@ __all__ = [
 @dataclass(frozen=True)
 class GradingOptions:
     cell_timeout: float = 30.0
+    notebook_timeout: float = 600.0  # all cells of one notebook together
     include_hidden: bool = True  # False when a student self-checks
     seed: int | None = None  # None: a fresh seed per run, recorded in each result
     sandbox: str = "auto"  # "auto", "bwrap" or "none"
@@ -116,7 +117,7 @@ def _grade(
         sandbox.box(assignment.support_files) as box,
         KernelSession(box, cell_timeout=options.cell_timeout) as session,
     ):
-        live = LiveNotebook(session, cells, options.cell_timeout)
+        live = LiveNotebook(session, cells, options.cell_timeout, options.notebook_timeout)
         live.run()
         live.record_guard_attempts()
         result.checks = run_checks(

@@ -70,7 +70,7 @@ class LimitHit:
 
     kind: str  # "memory_limit", "cpu_limit", "file_limit", "process_limit", "forbidden", "input"
     summary: str
-    restart: bool = False  # the kernel should be restarted to give the memory back
+    restart: bool = False  # restart the kernel to free what the cell still holds
 
 
 def classify_error(ename: str, evalue: str, limits: Limits) -> LimitHit | None:
@@ -84,18 +84,14 @@ def classify_error(ename: str, evalue: str, limits: Limits) -> LimitHit | None:
             f"ran out of memory: the memory limit is {format_size(limits.memory)} ({text})"[:300],
             restart=True,
         )
-    if "File too large" in evalue or "No space left on device" in evalue:
-        return LimitHit(
-            "file_limit",
-            f"wrote more than the {format_size(limits.file_size)} allowed for files ({text})"[:300],
-        )
+    size = format_size(limits.file_size)
+    if "File too large" in evalue:
+        return LimitHit("file_limit", f"wrote a file larger than the {size} limit ({text})"[:300])
+    if "No space left on device" in evalue:
+        return LimitHit("file_limit", f"filled its {size} of disk space ({text})"[:300])
     if ename == "BlockingIOError" and "Resource temporarily unavailable" in evalue:
-        return LimitHit(
-            "process_limit",
-            f"started too many processes or threads: the limit is {limits.processes} ({text})"[
-                :300
-            ],
-        )
+        summary = f"started too many processes or threads: the limit is {limits.processes}"
+        return LimitHit("process_limit", f"{summary} ({text})"[:300], restart=True)
     if "nngrade:" in evalue and ename in ("ImportError", "ModuleNotFoundError", "PermissionError"):
         return LimitHit("forbidden", evalue.split("nngrade:", 1)[1].strip()[:300])
     if ename == "StdinNotImplementedError":

@@ -106,7 +106,7 @@ def install(blocked: list[str], private: list[str], allowed: list[str]) -> None:
 
 
 def set_cell_counter(counter: Callable[[], Any]) -> None:
-    """Tell the guard how to find the running cell (the kernel's execution count)."""
+    """Tell the guard how to find the cell responsible (its execution count)."""
     if _guard is not None:
         _guard.cell_counter = counter
 

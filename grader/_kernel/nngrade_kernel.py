@@ -39,7 +39,7 @@ def install() -> None:
     from IPython import get_ipython
 
     shell = get_ipython()
-    guard.set_cell_counter(lambda: shell.execution_count)
+    guard.set_cell_counter(lambda: _innermost_cell(_cell_of(shell)))
     _install_colab_stand_in()
     _cap_cell_output(shell)
 
@@ -146,6 +146,17 @@ def _user_names(namespace: dict[str, Any]) -> list[str]:
 def _cell_of(shell: Any) -> Any:
     filename_map = getattr(shell.compile, "_filename_map", {})
     return filename_map.get
+
+
+def _innermost_cell(cell_of: Any) -> int | None:
+    """The execution count of the innermost student cell on the current call stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        count = cell_of(frame.f_code.co_filename)
+        if count is not None:
+            return int(count)
+        frame = frame.f_back
+    return None
 
 
 def _describe_exception(exc: BaseException, cell_of: Any) -> dict[str, Any]:

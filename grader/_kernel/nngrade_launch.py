@@ -34,8 +34,10 @@ def main() -> None:
 
 
 def _become_kernel(settings: dict[str, Any]) -> None:
-    # The kernel exits when this launcher does (ipykernel polls its parent).
+    # The kernel ends with this launcher: at once by the kernel's signal, and by
+    # ipykernel's own parent polling where that signal is not available.
     os.environ["JPY_PARENT_PID"] = str(os.getppid())
+    _die_with_parent()
     limits = settings["limits"]
     for name, which in _RLIMITS.items():
         resource.setrlimit(which, (limits[name], limits[name]))
@@ -52,6 +54,16 @@ def _become_kernel(settings: dict[str, Any]) -> None:
     sys.argv = ["ipykernel_launcher", *sys.argv[1:]]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
     sys.exit(0)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _wait_and_report(kernel: int, exit_file: str) -> None:
