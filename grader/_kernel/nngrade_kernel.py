@@ -150,7 +150,7 @@ def _cell_of(shell: Any) -> Any:
 
 def _innermost_cell(cell_of: Any) -> int | None:
     """The execution count of the innermost student cell on the current call stack."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         count = cell_of(frame.f_code.co_filename)
         if count is not None:
