@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,12 @@ def graded_relu(relu_assignment: Assignment) -> dict[str, SubmissionResult]:
     paths = [NOTEBOOKS, RELU / "template.ipynb", RELU / "solution.ipynb"]
     options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
     return {Path(r.path).stem: r for r in grade_many(relu_assignment, paths, options)}
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[socket.socket]:
+    """A socket on the grader's loopback, for notebooks that try to reach it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setblocking(False)
+    yield server
+    server.close()

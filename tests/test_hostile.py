@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,15 +32,6 @@ from tests.hostile_notebooks import (
 FULL = 10.0
 # CI sets this, so a missing bwrap fails the run instead of skipping the sandbox's tests.
 REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[socket.socket]:
-    """A socket on the grader's loopback that no notebook should reach."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.setblocking(False)
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ nothing stops them (so their passing in the sandbox means something)."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,14 +23,6 @@ from tests.hostile_notebooks import (
 )
 
 FULL = 10.0
-
-
-@pytest.fixture(scope="module")
-def listener() -> Iterator[socket.socket]:
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0)
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")
