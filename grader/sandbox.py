@@ -26,7 +26,6 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from grader.limits import Limits
 
@@ -249,9 +248,6 @@ class KernelBox:
         for support in self.support_files:
             args.bind(support.resolve(), f"{HOME}/{support.name}")
         return ["bwrap", *args, "--chdir", HOME]
-
-    def popen_options(self) -> dict[str, Any]:
-        return {"cwd": str(self.cwd)}
 
 
 class _BwrapArgs(list[str]):
