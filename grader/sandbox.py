@@ -223,7 +223,11 @@ class KernelBox:
         args += ["--unshare-cgroup-try", "--hostname", "nngrade"]
         args.mount("--proc", "/proc")
         args.mount("--dev", "/dev")
+        # Scratch folders first: a tmpfs hides whatever was bound below it before (a
+        # checkout and its .venv under /tmp, the connection folder).
         args.tmpfs("/dev/shm", size, "01777")
+        args.tmpfs("/tmp", size, "01777")
+        args.tmpfs(HOME, size, "0777")
         for path in SYSTEM_PATHS:
             if os.path.islink(path):
                 args += ["--symlink", os.readlink(path), path]
@@ -237,10 +241,7 @@ class KernelBox:
             if private.is_dir() and any(private.is_relative_to(r) for r in roots):
                 args.tmpfs(private, "4096", "0755")
         args.bind(HELPER_DIR, SANDBOX_HELPER)
-        args.tmpfs("/tmp", size, "01777")
-        # After /tmp's tmpfs, or it would hide this bind (the connection dir is under /tmp).
         args.bind(self.conn_dir, self.conn_dir, read_only=False)
-        args.tmpfs(HOME, size, "0777")
         args.mount("--perms", "0777", "--dir", f"{HOME}/.matplotlib")
         font_cache = _matplotlib_font_cache()
         if font_cache is not None:

@@ -49,7 +49,8 @@ class Context:
 
 def notebook(*cells: str, metadata: dict[str, object] | None = None) -> nbformat.NotebookNode:
     nb = new_notebook(cells=[new_code_cell(source) for source in cells])
-    nb.metadata = metadata if metadata is not None else {"kernelspec": {"name": "python3"}}
+    python = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    nb.metadata = metadata if metadata is not None else python
     return nb
 
 
@@ -183,7 +184,10 @@ def broken_files(folder: Path) -> list[str]:
     markdown = new_notebook(cells=[new_markdown_cell("# I wrote my answers on paper")])
     nbformat.write(markdown, folder / "markdown_only.ipynb")
     nbformat.write(notebook(RELU_CELL, D_RELU_CELL, metadata={}), folder / "no_kernelspec.ipynb")
-    r_spec = {"kernelspec": {"name": "ir", "language": "R"}, "language_info": {"name": "R"}}
+    r_spec = {
+        "kernelspec": {"name": "ir", "display_name": "R", "language": "R"},
+        "language_info": {"name": "R"},
+    }
     nbformat.write(notebook("relu <- function(x) pmax(0, x)", metadata=r_spec), folder / "r.ipynb")
     text = nbformat.writes(correct("# caf\u00e9 MARKER"))
     (folder / "non_utf8.ipynb").write_bytes(text.encode().replace(b"MARKER", b"\xff\xfe"))

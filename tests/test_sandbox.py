@@ -117,6 +117,10 @@ def bwrap_argv(tmp_path: Path, **kwargs: Any) -> list[str]:
         return box.argv()
 
 
+def tmpfs_index(argv: list[str], dest: str) -> int:
+    return next(i for i in range(len(argv) - 1) if argv[i : i + 2] == ["--tmpfs", dest])
+
+
 def test_the_bwrap_command(tmp_path: Path) -> None:
     argv = bwrap_argv(tmp_path)
     assert argv[0] == "bwrap" and {"--unshare-net", "--unshare-pid", "--unshare-ipc"} <= set(argv)
@@ -130,10 +134,9 @@ def test_the_bwrap_command(tmp_path: Path) -> None:
     assert binds[str(tmp_path / "data.npz")] == f"{HOME}/data.npz"
     read_write = [src for flag, src, _ in pairs if flag == "--bind"]
     assert len(read_write) == 1 and read_write[0].endswith("/conn")  # only the connection dir
-    # The connection dir lives under /tmp: its bind must come after /tmp's tmpfs.
-    tmp = next(i for i, (flag, dest, _) in enumerate(pairs) if (flag, dest) == ("--tmpfs", "/tmp"))
-    assert tmp < argv.index(read_write[0])
+    tmp = tmpfs_index(argv, "/tmp")
     assert argv[tmp - 4 : tmp] == ["--size", str(8 * MiB), "--perms", "01777"]
+    assert read_write[0].startswith("/tmp/") and argv.index(read_write[0]) > tmp
     if os.geteuid() == 0:  # root drops to an unprivileged uid of its own
         assert "setpriv" in argv and "--no-new-privs" in argv
 
@@ -141,11 +144,13 @@ def test_the_bwrap_command(tmp_path: Path) -> None:
 def test_a_project_inside_site_packages_is_masked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = tmp_path / "site-packages"
+    site = tmp_path / "site-packages"  # under /tmp, like a checkout cloned there
     (site / "secret_checks").mkdir(parents=True)
     monkeypatch.setattr(sandbox, "_python_roots", lambda: [site])
     argv = bwrap_argv(tmp_path, private_paths=(site / "secret_checks",))
     assert argv[argv.index(str(site / "secret_checks")) - 1] == "--tmpfs"
+    # A tmpfs hides what was bound below it before: /tmp's must come first.
+    assert tmpfs_index(argv, "/tmp") < argv.index(str(site))
 
 
 def run_guarded(tmp_path: Path, code: str) -> str:
