@@ -178,7 +178,8 @@ class Notebook:
         if status == "timeout":
             return f"{what} did not finish within {self.timeout:g} s and was stopped."
         if status == "kernel_died":
-            return f"The kernel died while running {what} (a crash or os._exit in your code)."
+            reason = reply.get("reason") or "a crash or os._exit in your code"
+            return f"The kernel died while running {what}: {reason}."
         if status == "interrupted":
             return f"{what} was interrupted before it finished."
         if status == "unusable":

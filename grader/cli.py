@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from grader.assignment import Assignment, AssignmentError
 from grader.grading import GradingOptions, grade_many, grade_notebook
+from grader.limits import Limits, parse_size
 from grader.report import (
     format_table,
     write_grades_csv,
@@ -16,6 +18,7 @@ from grader.report import (
     write_results_json,
 )
 from grader.results import SubmissionResult
+from grader.sandbox import SANDBOX_MODES, Sandbox, SandboxUnavailable
 
 __all__ = ["main"]
 
@@ -28,11 +31,114 @@ timeout_option = click.option(
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds each notebook cell may run before it is stopped.",
 )
+notebook_timeout_option = click.option(
+    "--notebook-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds all of a notebook's cells may run in all; later cells are skipped.",
+)
 seed_option = click.option(
     "--seed",
     type=click.IntRange(min=0),
     help="Seed for the checks' random inputs. Default: a new seed, recorded in the results.",
 )
+
+
+class _Size(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+_DEFAULT = Limits()
+
+
+def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--sandbox and the per-kernel limits, shared by ``grade`` and ``check``."""
+    options = [
+        click.option(
+            "--sandbox",
+            type=click.Choice(SANDBOX_MODES),
+            default="auto",
+            show_default=True,
+            help="Run each kernel in a bubblewrap sandbox (bwrap), without one (none), or "
+            "in one when bwrap works here (auto).",
+        ),
+        click.option(
+            "--memory",
+            type=_Size(),
+            default="2G",
+            show_default=True,
+            help="Memory each kernel may use (heap and arrays), e.g. 512M or 4G.",
+        ),
+        click.option(
+            "--cpu-time",
+            type=click.IntRange(min=1),
+            default=_DEFAULT.cpu_time,
+            show_default=True,
+            help="CPU seconds each kernel may use in all, all its threads together.",
+        ),
+        click.option(
+            "--max-processes",
+            type=click.IntRange(min=8),
+            default=_DEFAULT.processes,
+            show_default=True,
+            help="Processes and threads each kernel may run at once.",
+        ),
+        click.option(
+            "--max-file-size",
+            type=_Size(),
+            default="256M",
+            show_default=True,
+            help="Largest file a kernel may write; in the sandbox also the size of its "
+            "working folder, /tmp and /dev/shm.",
+        ),
+        click.option(
+            "--max-value-size",
+            type=_Size(),
+            default="64M",
+            show_default=True,
+            help="Largest value a student's function may return to a check.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _limits(kwargs: dict[str, Any]) -> Limits:
+    return Limits(
+        memory=kwargs.pop("memory"),
+        cpu_time=kwargs.pop("cpu_time"),
+        processes=kwargs.pop("max_processes"),
+        file_size=kwargs.pop("max_file_size"),
+        value_size=kwargs.pop("max_value_size"),
+    )
+
+
+def _sandbox(requested: str, limits: Limits) -> Sandbox:
+    """Choose the sandbox once, up front: a missing bwrap is a usage error, not N failures."""
+    try:
+        return Sandbox.choose(requested, limits)
+    except SandboxUnavailable as exc:
+        _fail(f"--sandbox bwrap: {exc}")
+
+
+def _sandbox_line(sandbox: Sandbox) -> str:
+    if sandbox.mode == "bwrap":
+        limits = sandbox.limits.describe()
+        return f"Sandbox: bubblewrap (no network, no files but its own). Limits: {limits}."
+    return (
+        f"WARNING: the sandbox is off ({sandbox.unavailable_reason}): notebooks can use the "
+        f"network and read your files. Limits still apply: {sandbox.limits.describe()}."
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,13 +162,18 @@ def main() -> None:
     help="Folder for grades.csv, results.json and reports/.",
 )
 @timeout_option
+@notebook_timeout_option
 @seed_option
+@sandbox_options
 def grade(
     assignment_dir: Path,
     submissions: tuple[Path, ...],
     out_dir: Path,
     timeout: float,
+    notebook_timeout: float,
     seed: int | None,
+    sandbox: str,
+    **limit_args: Any,
 ) -> None:
     """Grade SUBMISSIONS (notebooks, or folders of them) against ASSIGNMENT_DIR.
 
@@ -73,6 +184,8 @@ def grade(
     usage error.
     """
     assignment = _load(assignment_dir)
+    limits = _limits(limit_args)
+    click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
     reports = out_dir / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     results: list[SubmissionResult] = []
@@ -85,7 +198,15 @@ def grade(
         write_results_json(results, out_dir / "results.json")
         click.echo(f"[{len(results)}] {result.submission}: {_status_line(result)}")
 
-    options = GradingOptions(cell_timeout=timeout, include_hidden=True, seed=seed)
+    options = GradingOptions(
+        cell_timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        include_hidden=True,
+        seed=seed,
+        sandbox=sandbox,
+        limits=limits,
+        private_paths=(out_dir,),
+    )
     grade_many(assignment, submissions, options, on_result=record)
     if not results:
         _fail("no notebooks found in the given paths")
@@ -117,13 +238,18 @@ def grade(
     help="Folder for the HTML report. Default: the notebook's folder.",
 )
 @timeout_option
+@notebook_timeout_option
 @seed_option
+@sandbox_options
 def check(
     notebook: Path,
     assignment_dir: Path,
     report_dir: Path | None,
     timeout: float,
+    notebook_timeout: float,
     seed: int | None,
+    sandbox: str,
+    **limit_args: Any,
 ) -> None:
     """Check one NOTEBOOK before handing it in (visible checks only).
 
@@ -133,7 +259,18 @@ def check(
     assignment = _load(assignment_dir)
     if not notebook.is_file():
         _fail(f"{notebook}: no such file")
-    options = GradingOptions(cell_timeout=timeout, include_hidden=False, seed=seed)
+    limits = _limits(limit_args)
+    chosen = _sandbox(sandbox, limits)
+    if chosen.mode != "bwrap":
+        click.echo(_sandbox_line(chosen), err=True)
+    options = GradingOptions(
+        cell_timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        include_hidden=False,
+        seed=seed,
+        sandbox=sandbox,
+        limits=limits,
+    )
     result = grade_notebook(assignment, notebook, options)
     if result.status != "graded":
         _fail(f"{notebook}: {result.reason}")

@@ -3,23 +3,28 @@
 ``LiveNotebook`` executes the (neutralized) code cells in order. A cell that raises or
 times out is recorded and execution continues; a cell that kills the kernel is
 recorded, the kernel is restarted, the cells that succeeded are replayed, and
-execution continues after it. Afterwards it serves the checks' requests, recovering
-the same way when a call hangs or kills the kernel.
+execution continues after it; so does a cell that ran out of memory, to give the
+memory back. Failures caused by a limit or the sandbox are recorded in those terms.
+Afterwards it serves the checks' requests, recovering the same way when a call hangs
+or kills the kernel.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from grader._kernel.nngrade_kernel import OUTPUT_LIMIT
 from grader.kernel import CallTimeout, KernelDied, KernelSession
+from grader.limits import KernelExit, LimitHit, classify_error, format_size
 from grader.results import CellEvent
 
 __all__ = ["CodeCell", "LiveNotebook"]
 
 MAX_RESTARTS = 5
+AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -37,10 +42,19 @@ class CodeCell:
 class LiveNotebook:
     """A submission's kernel after its cells ran: the transport the checks call through."""
 
-    def __init__(self, session: KernelSession, cells: list[CodeCell], cell_timeout: float) -> None:
+    def __init__(
+        self,
+        session: KernelSession,
+        cells: list[CodeCell],
+        cell_timeout: float,
+        notebook_timeout: float = float("inf"),
+    ) -> None:
         self.session = session
         self.cells = cells
         self.cell_timeout = cell_timeout
+        # All cells together: 5,000 cells, or many cells each sleeping just under the
+        # cell timeout, must not hold up a batch for hours.
+        self.notebook_timeout = notebook_timeout
         self.events: list[CellEvent] = []
         self._succeeded: list[CodeCell] = []
         self._restarts = 0
@@ -48,9 +62,19 @@ class LiveNotebook:
     # -- running the notebook -------------------------------------------------------------
 
     def run(self) -> None:
-        for cell in self.cells:
+        deadline = time.monotonic() + self.notebook_timeout
+        for index, cell in enumerate(self.cells):
             if not cell.source.strip():
                 continue
+            if time.monotonic() > deadline:
+                rest = sum(1 for c in self.cells[index:] if c.source.strip())
+                self._record(
+                    cell,
+                    "skipped",
+                    f"not run, nor the {rest - 1:,} code cells after it: the notebook's cells "
+                    f"ran for more than {self.notebook_timeout:g} s in all",
+                )
+                return
             if self._restarts > MAX_RESTARTS:
                 self._record(cell, "skipped", "not run: the kernel was restarted too often")
                 continue
@@ -69,12 +93,9 @@ class LiveNotebook:
                 if run.status == "timeout_killed":
                     self._restart()
             else:
+                hit = self._death()
                 self._record(
-                    cell,
-                    "kernel_died",
-                    "killed the kernel (os._exit, a crash, or running out of memory)",
-                    "The kernel was restarted, the cells before it were run again, "
-                    "and grading went on after this cell.",
+                    cell, hit.kind, hit.summary, f"The kernel was restarted; {AFTER_RESTART}"
                 )
                 self._restart()
             if run.output_chars >= OUTPUT_LIMIT:
@@ -114,7 +135,38 @@ class LiveNotebook:
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
         lines = [_ANSI.sub("", line) for line in reply.get("traceback", [])]
-        self._record(cell, "error", f"{ename}: {evalue}"[:300], "\n".join(lines)[-4000:])
+        detail = "\n".join(lines)[-4000:]
+        hit = classify_error(ename, evalue, self.session.limits)
+        if hit is None:
+            self._record(cell, "error", f"{ename}: {evalue}"[:300], detail)
+            return
+        if hit.restart:  # the cell's variables or processes may still hold what it took
+            detail = f"The kernel was restarted to free it; {AFTER_RESTART}\n\n{detail}"
+            self._restart()
+        self._record(cell, hit.kind, hit.summary, detail)
+
+    def _death(self) -> LimitHit:
+        return (self.session.last_exit or KernelExit()).explain(self.session.limits)
+
+    def record_guard_attempts(self) -> None:
+        """Note what the guard refused (imports of the grader's modules, its files) in
+        cells whose error did not already say so: a student may have caught the error."""
+        reply, _ = self.request({"op": "guard", "id": -1}, [], self.cell_timeout)
+        noted = {(e.cell, e.kind) for e in self.events}
+        by_count = self.session.execution_counts
+        for attempt in reply.get("attempts", []) if reply.get("status") == "ok" else []:
+            position = by_count.get(attempt.get("execution_count"))
+            cell = next((c for c in self.cells if c.position == position), None)
+            if cell is None or (cell.position, "forbidden") in noted:
+                continue
+            noted.add((cell.position, "forbidden"))
+            what = "import" if attempt.get("what") == "import" else "open"
+            self._record(
+                cell,
+                "forbidden",
+                f"tried to {what} `{attempt.get('name')}`, which belongs to the grader; "
+                "this was blocked, so code relying on it gets no credit",
+            )
 
     def _record(self, cell: CodeCell, kind: str, summary: str, detail: str = "") -> None:
         self.events.append(CellEvent(cell.position, kind, summary, detail, cell.head))
@@ -126,15 +178,21 @@ class LiveNotebook:
     ) -> tuple[dict[str, Any], list[bytes]]:
         if self._restarts > MAX_RESTARTS:
             return {"status": "kernel_died"}, []
+        limit = self.session.limits.value_size
         try:
-            return self.session.request(data, buffers, timeout)
+            reply, out = self.session.request({**data, "max_bytes": limit}, buffers, timeout)
         except CallTimeout as exc:
             if not exc.recovered:
                 self._restart()
             return {"status": "timeout"}, []
         except KernelDied:
+            reason = self._death().summary
             self._restart()
-            return {"status": "kernel_died"}, []
+            return {"status": "kernel_died", "reason": reason}, []
+        if sum(len(b) for b in out) > limit:  # the helper in the kernel was tampered with
+            message = f"the value is larger than the {format_size(limit)} limit"
+            return {"status": "unencodable", "message": message}, []
+        return reply, out
 
     def describe_cell(self, execution_count: int | None) -> str | None:
         if execution_count is None:

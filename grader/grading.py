@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,9 +24,11 @@ from grader.bridge import Transport
 from grader.definitions import keep_definitions
 from grader.execute import CodeCell, LiveNotebook
 from grader.kernel import KernelSession
+from grader.limits import Limits
 from grader.neutralize import Skipped, neutralize
 from grader.plugin import CheckPlugin
 from grader.results import CellEvent, CheckResult, SubmissionResult, nngrade_version
+from grader.sandbox import Sandbox
 from grader.submission import Ungradable, read_notebook
 
 __all__ = [
@@ -44,8 +44,13 @@ __all__ = [
 @dataclass(frozen=True)
 class GradingOptions:
     cell_timeout: float = 30.0
+    notebook_timeout: float = 600.0  # all cells of one notebook together
     include_hidden: bool = True  # False when a student self-checks
     seed: int | None = None  # None: a fresh seed per run, recorded in each result
+    sandbox: str = "auto"  # "auto", "bwrap" or "none"
+    limits: Limits = field(default_factory=Limits)
+    # Folders a notebook must not see besides the assignment: outputs, other submissions.
+    private_paths: tuple[Path, ...] = ()
 
 
 class CheckSuiteError(RuntimeError):
@@ -89,7 +94,13 @@ def grade_notebook(
 def _grade(
     assignment: Assignment, path: Path, options: GradingOptions, result: SubmissionResult
 ) -> None:
-    nb = read_notebook(path)
+    sandbox = Sandbox.choose(
+        options.sandbox, options.limits, (assignment.root, *options.private_paths)
+    )
+    result.sandbox = sandbox.mode
+    if sandbox.note:
+        result.notes.append(sandbox.note)
+    nb = read_notebook(path, result.notes)
     cells: list[CodeCell] = []
     notes: list[Skipped] = []
     for position, cell in enumerate(nb.cells, start=1):
@@ -105,17 +116,18 @@ def _grade(
         CellEvent(n.cell, "skipped", f"line {n.line} not run: {n.reason}", n.text, n.text)
         for n in notes
     ]
-    with tempfile.TemporaryDirectory(prefix="nngrade-") as tmp:
-        workdir = Path(tmp) / "work"
-        workdir.mkdir()
-        for support in assignment.support_files:
-            shutil.copy2(support, workdir / support.name)
-        with KernelSession(workdir, cell_timeout=options.cell_timeout) as session:
-            live = LiveNotebook(session, cells, options.cell_timeout)
-            live.run()
-            result.checks = run_checks(
-                assignment, live, seed=result.seed, include_hidden=options.include_hidden
-            )
+    if not any(cell.source.strip() for cell in cells):
+        result.notes.append("The notebook has no code to run, so none of the checks can pass.")
+    with (
+        sandbox.box(assignment.support_files) as box,
+        KernelSession(box, cell_timeout=options.cell_timeout) as session,
+    ):
+        live = LiveNotebook(session, cells, options.cell_timeout, options.notebook_timeout)
+        live.run()
+        live.record_guard_attempts()
+        result.checks = run_checks(
+            assignment, live, seed=result.seed, include_hidden=options.include_hidden
+        )
     result.cells = sorted(skipped + live.events, key=lambda event: event.cell)
     result.score = sum(check.points for check in result.checks)
     result.max_score = sum(check.max_points for check in result.checks)
@@ -181,7 +193,10 @@ def grade_many(
 ) -> list[SubmissionResult]:
     """Grade each submission in turn with one seed for the whole run."""
     seed = options.seed if options.seed is not None else new_seed()
-    options = replace(options, seed=seed)
+    paths = list(paths)
+    # Each notebook's kernel is kept away from the other submissions.
+    folders = {p if p.is_dir() else p.parent for p in paths}
+    options = replace(options, seed=seed, private_paths=(*options.private_paths, *folders))
     results: list[SubmissionResult] = []
     taken: set[str] = set()
     for path in find_submissions(paths):

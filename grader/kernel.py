@@ -1,16 +1,17 @@
 """One student's Jupyter kernel: started fresh, driven by nbclient, reachable over a comm.
 
-``KernelSession`` owns the kernel's whole life: start in a private working directory,
-execute one cell with a timeout (interrupting, then giving up on, a runaway cell),
-exchange data-only requests with the kernel helper, restart, and always shut down.
+``KernelSession`` owns the kernel's whole life: start in its ``KernelBox`` (sandbox,
+limits, private working directory), execute one cell with a timeout (interrupting,
+then giving up on, a runaway cell), exchange data-only requests with the kernel
+helper, restart, and always shut down. The connection uses IPC sockets in the box's
+connection folder: TCP loopback does not cross the sandbox's network namespace.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import json
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from queue import Empty
@@ -18,6 +19,7 @@ from time import monotonic
 from typing import Any
 
 import nbformat
+import zmq
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
@@ -26,12 +28,15 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Instance
 
 from grader._kernel.nngrade_kernel import COMM_TARGET
+from grader.limits import KernelExit, Limits
+from grader.sandbox import KernelBox
 
 __all__ = ["CallTimeout", "CellRun", "KernelDied", "KernelSession"]
 
-HELPER_DIR = Path(__file__).parent / "_kernel"
 SETUP_CODE = "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
 INTERRUPT_GRACE = 3.0
+# Room for a cell's outputs on top of the largest value a call may return.
+MESSAGE_HEADROOM = 16 * 2**20
 
 
 class KernelDied(RuntimeError):
@@ -80,14 +85,20 @@ class _Client(NotebookClient):
 class KernelSession:
     """A kernel for one submission. Use as a context manager; it always cleans up."""
 
-    def __init__(self, workdir: Path, *, cell_timeout: float, startup_timeout: float = 60) -> None:
-        self.workdir = workdir
+    def __init__(self, box: KernelBox, *, cell_timeout: float, startup_timeout: float = 60) -> None:
+        self.box = box
         self.cell_timeout = cell_timeout
         self.startup_timeout = startup_timeout
         self._loop = asyncio.new_event_loop()
         self._client: _Client | None = None
         self._comm_id = ""
         self.execution_counts: dict[int, int] = {}
+        self.last_exit: KernelExit | None = None  # how the kernel ended, when it died
+        self._starts = 0
+
+    @property
+    def limits(self) -> Limits:
+        return self.box.sandbox.limits
 
     def __enter__(self) -> KernelSession:
         self.start()
@@ -113,12 +124,25 @@ class KernelSession:
 
     async def _start(self) -> None:
         spec = KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            argv=self.box.argv(),
             display_name="nngrade",
             language="python",
-            interrupt_mode="signal",
+            # A signal to the kernel's process group would also reach bwrap and end the
+            # sandbox: interrupt over the control channel instead.
+            interrupt_mode="message",
         )
-        km = AsyncKernelManager(kernel_name="nngrade", kernel_spec_manager=_FixedSpecs(spec=spec))
+        km = AsyncKernelManager(
+            kernel_name="nngrade",
+            kernel_spec_manager=_FixedSpecs(spec=spec),
+            transport="ipc",
+            ip=str(self.box.conn_dir / "ipc"),
+        )
+        self._starts += 1
+        km.connection_file = str(self.box.conn_dir / f"kernel-{self._starts}.json")
+        km.write_connection_file()
+        self.box.prepare_connection_file(Path(km.connection_file))
+        # zmq drops a peer that sends a larger message: a patched helper cannot flood us.
+        km.context.setsockopt(zmq.MAXMSGSIZE, self.limits.value_size + MESSAGE_HEADROOM)
         client = _Client(
             nbformat.v4.new_notebook(),
             km=km,
@@ -131,8 +155,8 @@ class KernelSession:
         )
         self._client = client
         await client.async_start_new_kernel(
-            cwd=str(self.workdir),
-            env=self._kernel_env(),
+            cwd=str(self.box.cwd),
+            env=self.box.env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -161,26 +185,6 @@ class KernelSession:
         finally:
             await ensure_async(client.km.cleanup_resources())
 
-    def _kernel_env(self) -> dict[str, str]:
-        """A small, explicit environment: the grader's own variables stay out of reach."""
-        cache = Path(os.environ.get("NNGRADE_CACHE", Path.home() / ".cache" / "nngrade"))
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.workdir),
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": str(HELPER_DIR),
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "IPYTHONDIR": str(self.workdir / ".ipython"),
-            # Non-interactive plotting: plt.show() returns at once, nothing is rendered.
-            "MPLBACKEND": "Agg",
-            # Shared font cache, so matplotlib does not rebuild it in every fresh kernel.
-            "MPLCONFIGDIR": str(cache / "matplotlib"),
-            # One thread per kernel: kernels run side by side, one per core.
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-        }
-        return env
-
     # -- cells ----------------------------------------------------------------------------
 
     def execute(self, source: str, cell_index: int) -> CellRun:
@@ -190,7 +194,11 @@ class KernelSession:
 
     async def _execute(self, source: str, cell_index: int) -> CellRun:
         client = self._require_client()
-        cell = nbformat.v4.new_code_cell(source)
+        # Built directly: new_code_cell validates against the schema, 15% of a short cell.
+        cell = nbformat.from_dict(
+            {"id": "cell", "cell_type": "code", "metadata": {}, "source": source}
+            | {"outputs": [], "execution_count": None}
+        )
         # nbclient writes the executed cell back into its notebook by index.
         client.nb.cells = [cell]
         replies: list[dict[str, Any]] = []
@@ -199,6 +207,7 @@ class KernelSession:
         try:
             await client.async_execute_cell(cell, 0)
         except DeadKernelError:
+            self.last_exit = self._exit_of(client)
             return CellRun("kernel_died")
         except CellTimeoutError:
             run = CellRun("timeout")
@@ -272,6 +281,7 @@ class KernelSession:
                 msg = await client.kc.iopub_channel.get_msg(timeout=min(remaining, 0.5))
             except Empty:
                 if not await ensure_async(client.km.is_alive()):
+                    self.last_exit = self._exit_of(client)
                     raise KernelDied("the kernel died during a call") from None
                 continue
             content = msg["content"]
@@ -284,6 +294,14 @@ class KernelSession:
         return None
 
     # -- plumbing -------------------------------------------------------------------------
+
+    def _exit_of(self, client: _Client) -> KernelExit:
+        """How the dead kernel ended: the launcher's report, else the exit status."""
+        try:
+            return KernelExit.from_launcher(json.loads(self.box.exit_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            process = getattr(getattr(client.km, "provisioner", None), "process", None)
+            return KernelExit.from_returncode(process.poll() if process is not None else None)
 
     def _require_client(self) -> _Client:
         if self._client is None:

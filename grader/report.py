@@ -50,6 +50,12 @@ CELL_KIND_WORDS = {
     "kernel_died": "killed the kernel (the kernel was restarted and grading went on)",
     "skipped": "skipped while grading",
     "large_output": "printed a very large output (not kept)",
+    "memory_limit": "hit the memory limit",
+    "cpu_limit": "hit the CPU time limit",
+    "file_limit": "hit the file size limit",
+    "process_limit": "hit the process limit",
+    "forbidden": "reached for the grader's own code or files",
+    "input": "waited for keyboard input",
 }
 
 

@@ -39,7 +39,9 @@ class CellEvent:
     """A cell that did not simply run: it raised, timed out, killed the kernel or was skipped."""
 
     cell: int  # 1-based position in the notebook
-    kind: str  # "error", "timeout", "kernel_died", "skipped", "large_output", "stand_in"
+    # "error", "timeout", "kernel_died", "skipped", "large_output", "stand_in", or a limit or
+    # the sandbox: "memory_limit", "cpu_limit", "file_limit", "process_limit", "forbidden", "input"
+    kind: str
     summary: str  # one line for tables
     detail: str = ""  # traceback lines, skipped text, ...
     source_head: str = ""  # the cell's first line, to help find it
@@ -64,6 +66,8 @@ class SubmissionResult:
     duration: float = 0.0
     graded_at: str = ""
     nngrade_version: str = ""
+    sandbox: str = ""  # "bwrap" (isolated) or "none" (resource limits only)
+    notes: list[str] = field(default_factory=list)  # things the student should know
 
     @property
     def failed_checks(self) -> list[CheckResult]:

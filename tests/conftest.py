@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,12 @@ def graded_bce() -> dict[str, SubmissionResult]:
 @pytest.fixture(scope="session")
 def graded_torch_mlp() -> dict[str, SubmissionResult]:
     return grade_assignment("torch_mlp", TORCH_CELL_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[socket.socket]:
+    """A socket on the grader's loopback, for notebooks that try to reach it."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setblocking(False)
+    yield server
+    server.close()

@@ -20,9 +20,11 @@ from typing import Any
 
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
+    from . import nngrade_guard as guard
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
+    import nngrade_guard as guard  # type: ignore[no-redef]
     from nngrade_stand_ins import (  # type: ignore[no-redef]
         MissingModules,
         install_colab_stand_in,
@@ -33,7 +35,7 @@ __all__ = ["COMM_TARGET", "MissingName", "Unusable", "handle", "install", "stude
 COMM_TARGET = "nngrade"
 STDOUT_LIMIT = 20_000
 OUTPUT_LIMIT = 100_000  # characters a cell may print; the rest is dropped in the kernel
-MAX_REPLY_BYTES = 64 * 1024 * 1024
+MAX_REPLY_BYTES = 64 * 1024 * 1024  # unless the request says otherwise (--max-value-size)
 
 
 def install() -> None:
@@ -42,6 +44,7 @@ def install() -> None:
     from IPython import get_ipython
 
     shell = get_ipython()
+    guard.set_cell_counter(lambda: _innermost_cell(_cell_of(shell)))
     install_colab_stand_in()
     missing = MissingModules(_cell_of(shell))
     sys.meta_path.append(missing)
@@ -75,6 +78,9 @@ def handle(
             return reply, []
         if op == "stand_ins":
             reply.update(status="ok", stand_ins=list(stand_ins or []))
+            return reply, []
+        if op == "guard":
+            reply.update(status="ok", attempts=guard.attempts())
             return reply, []
         return _call(namespace, request, buffers, reply, cell_of or (lambda _f: None))
     except KeyboardInterrupt:
@@ -120,7 +126,8 @@ def _call(
 
     out_buffers: list[bytes] = []
     try:
-        reply["value"] = codec.encode_into(value, out_buffers, max_bytes=MAX_REPLY_BYTES)
+        max_bytes = int(request.get("max_bytes") or MAX_REPLY_BYTES)
+        reply["value"] = codec.encode_into(value, out_buffers, max_bytes=max_bytes)
         # Send the arguments back only if the call changed them: checks look for
         # in-place modification, and most calls leave their arguments alone.
         after: list[bytes] = []
@@ -191,6 +198,17 @@ def _user_names(namespace: dict[str, Any]) -> list[str]:
 def _cell_of(shell: Any) -> Any:
     filename_map = getattr(shell.compile, "_filename_map", {})
     return filename_map.get
+
+
+def _innermost_cell(cell_of: Any) -> int | None:
+    """The execution count of the innermost student cell on the current call stack."""
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        count = cell_of(frame.f_code.co_filename)
+        if count is not None:
+            return int(count)
+        frame = frame.f_back
+    return None
 
 
 def _describe_exception(exc: BaseException, cell_of: Any) -> dict[str, Any]:

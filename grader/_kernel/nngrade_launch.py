@@ -1,0 +1,91 @@
+"""Starts the student's kernel under its limits: the first code of ours in the kernel's process.
+
+Run as ``python nngrade_launch.py -f CONNECTION_FILE ...`` with its settings as JSON in
+the ``NNGRADE_LAUNCH`` environment variable. It forks. The child sets the resource
+limits, installs the guard and becomes the IPython kernel. The parent stays behind,
+waits, and writes how the kernel ended (signal, exit code, peak memory, CPU time) to a
+file the grader reads when a kernel dies: "memory limit" instead of a mystery crash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+from typing import Any
+
+_RLIMITS = {
+    "memory": resource.RLIMIT_DATA,
+    "address_space": resource.RLIMIT_AS,
+    "processes": resource.RLIMIT_NPROC,
+    "file_size": resource.RLIMIT_FSIZE,
+}
+CPU_GRACE = 5  # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
+
+
+def main() -> None:
+    settings = json.loads(os.environ.pop("NNGRADE_LAUNCH"))
+    kernel = os.fork()
+    if kernel == 0:
+        _become_kernel(settings)
+    _wait_and_report(kernel, settings["exit_file"])
+
+
+def _become_kernel(settings: dict[str, Any]) -> None:
+    # The kernel ends with this launcher: at once by the kernel's signal, and by
+    # ipykernel's own parent polling where that signal is not available.
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())
+    _die_with_parent()
+    limits = settings["limits"]
+    for name, which in _RLIMITS.items():
+        resource.setrlimit(which, (limits[name], limits[name]))
+    cpu = limits["cpu_time"]
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + CPU_GRACE))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not fill the disk
+    import nngrade_guard
+
+    nngrade_guard.install(
+        settings["blocked_modules"], settings["private_paths"], settings["allowed_paths"]
+    )
+    import runpy
+
+    sys.argv = ["ipykernel_launcher", *sys.argv[1:]]
+    runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
+    sys.exit(0)
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _wait_and_report(kernel: int, exit_file: str) -> None:
+    # Interrupts are meant for the kernel; a shutdown request is passed on to it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(kernel, signal.SIGTERM))
+    _, status, usage = os.wait4(kernel, 0)
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+    report = {
+        "signal": number or None,
+        "code": code,
+        "max_rss": usage.ru_maxrss * 1024,
+        "cpu_time": usage.ru_utime + usage.ru_stime,
+    }
+    try:
+        with open(exit_file, "w") as out:
+            json.dump(report, out)
+    except OSError:
+        pass  # the grader falls back on the process's exit status
+    os._exit(code if code is not None else 128 + number)
+
+
+if __name__ == "__main__":
+    main()
