@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check grader reference assignments tests
+	$(BIN)/ruff check grader reference assignments tests benchmarks
 	$(BIN)/mypy grader reference
 
 clean:

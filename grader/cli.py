@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -9,16 +10,16 @@ from typing import Any, NoReturn
 import click
 
 from grader.assignment import Assignment, AssignmentError
-from grader.grading import GradingOptions, grade_many, grade_notebook
+from grader.batch import default_workers, grade_batch, keep_private
+from grader.gradebook import Gradebook
+from grader.grading import GradingOptions, grade_notebook, new_seed
 from grader.limits import Limits, parse_size
-from grader.report import (
-    format_table,
-    write_grades_csv,
-    write_report,
-    write_results_json,
-)
+from grader.outputs import BatchOutputs
+from grader.progress import Progress
+from grader.report import format_table, write_report
 from grader.results import SubmissionResult
 from grader.sandbox import SANDBOX_MODES, Sandbox, SandboxUnavailable
+from grader.sources import collect
 
 __all__ = ["main"]
 
@@ -161,6 +162,18 @@ def main() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for grades.csv, results.json and reports/.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=default_workers(),
+    show_default="the number of cores",
+    help="Submissions graded at the same time, each in its own kernel.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Grade every submission again, even those the gradebook already has.",
+)
 @timeout_option
 @notebook_timeout_option
 @seed_option
@@ -169,56 +182,81 @@ def grade(
     assignment_dir: Path,
     submissions: tuple[Path, ...],
     out_dir: Path,
+    workers: int,
+    force: bool,
     timeout: float,
     notebook_timeout: float,
     seed: int | None,
     sandbox: str,
     **limit_args: Any,
 ) -> None:
-    """Grade SUBMISSIONS (notebooks, or folders of them) against ASSIGNMENT_DIR.
+    """Grade SUBMISSIONS (notebooks, folders of them, zip files) against ASSIGNMENT_DIR.
 
-    Runs every check, hidden ones included. Writes OUT/grades.csv, OUT/results.json
-    and one HTML report per submission under OUT/reports/. A submission that cannot
-    be read is recorded as ungradable and the batch goes on. Exits 0 when every
-    submission was graded or recorded, 1 if nngrade itself failed on one, 2 on a
-    usage error.
+    Runs every check, hidden ones included, in parallel. Each result is stored in
+    OUT/gradebook.sqlite as it is graded: run the same command again after an
+    interruption and only what is missing is graded (--force: everything). Writes
+    one HTML report per submission under OUT/reports/, then OUT/grades.csv and
+    OUT/results.json. A submission that cannot be read is recorded as ungradable
+    and the batch goes on. Exits 0 when every submission was graded or recorded,
+    1 if nngrade itself failed on one, 2 on a usage error, 130 when interrupted.
     """
     assignment = _load(assignment_dir)
     limits = _limits(limit_args)
     click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
-    reports = out_dir / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    results: list[SubmissionResult] = []
+    outputs = BatchOutputs(out_dir)
+    with (
+        tempfile.TemporaryDirectory(prefix="nngrade-sources-") as scratch,
+        Gradebook(outputs.gradebook) as gradebook,
+    ):
+        found = collect(submissions, Path(scratch))
+        if not found:
+            _fail("no notebooks found in the given paths")
+        options = GradingOptions(
+            cell_timeout=timeout,
+            notebook_timeout=notebook_timeout,
+            include_hidden=True,
+            seed=gradebook.run_seed(seed, new_seed()),
+            sandbox=sandbox,
+            limits=limits,
+        )
+        # No kernel sees other submissions, the outputs, or the extracted zips.
+        options = keep_private(options, submissions, out_dir, Path(scratch))
+        progress = Progress(len(found))
 
-    def record(result: SubmissionResult) -> None:
-        # Everything is written as each result arrives, so an interrupted run loses nothing.
-        results.append(result)
-        write_report(result, reports)
-        write_grades_csv(results, out_dir / "grades.csv")
-        write_results_json(results, out_dir / "results.json")
-        click.echo(f"[{len(results)}] {result.submission}: {_status_line(result)}")
+        def record(result: SubmissionResult, resumed: bool) -> None:
+            outputs.add(result)
+            progress.update(result, resumed)
 
-    options = GradingOptions(
-        cell_timeout=timeout,
-        notebook_timeout=notebook_timeout,
-        include_hidden=True,
-        seed=seed,
-        sandbox=sandbox,
-        limits=limits,
-        private_paths=(out_dir,),
-    )
-    grade_many(assignment, submissions, options, on_result=record)
-    if not results:
-        _fail("no notebooks found in the given paths")
+        try:
+            results = grade_batch(
+                assignment,
+                found,
+                options,
+                workers=workers,
+                gradebook=gradebook,
+                force=force,
+                on_result=record,
+            )
+        except KeyboardInterrupt:
+            progress.close()
+            stored = gradebook.results(s.id for s in found)
+            outputs.finish(stored)
+            click.echo(
+                f"\nInterrupted: {len(stored)} of {len(found)} submissions are graded and "
+                "stored. Run the same command again to grade the rest.",
+                err=True,
+            )
+            raise SystemExit(130) from None
+    progress.close()
+    written = outputs.finish(results)
     graded = [r for r in results if r.status == "graded"]
     failed = [r for r in results if r.status == "error"]
     click.echo(
         f"\nGraded {len(graded)} of {len(results)} submissions"
         f" ({len(results) - len(graded) - len(failed)} ungradable, {len(failed)} nngrade errors)."
     )
-    click.echo(f"Grades:  {out_dir / 'grades.csv'}")
-    click.echo(f"Results: {out_dir / 'results.json'}")
-    click.echo(f"Reports: {reports}/")
+    for what, path in written:
+        click.echo(f"{what + ':':9}{path}{'/' if path.is_dir() else ''}")
     raise SystemExit(1 if failed else 0)
 
 
@@ -290,9 +328,3 @@ def _load(assignment_dir: Path) -> Assignment:
 def _fail(message: str) -> NoReturn:
     click.echo(f"nngrade: error: {message}", err=True)
     raise SystemExit(EXIT_USAGE)
-
-
-def _status_line(result: SubmissionResult) -> str:
-    if result.status == "graded":
-        return f"{result.score:g}/{result.max_score:g} ({result.duration:.1f} s)"
-    return f"{result.status}: {result.reason}"

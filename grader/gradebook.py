@@ -49,6 +49,7 @@ class Gradebook:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute(_SCHEMA)
+        self._db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)")
 
     def __enter__(self) -> Gradebook:
         return self
@@ -63,6 +64,17 @@ class Gradebook:
 
     def close(self) -> None:
         self._db.close()
+
+    def run_seed(self, requested: int | None, new: int) -> int:
+        """The seed for this run: ``requested`` if given, else the one an earlier
+        (interrupted) run used, so that a resumed batch is graded like one run; else ``new``."""
+        if requested is None:
+            row = self._db.execute("SELECT value FROM settings WHERE key = 'seed'").fetchone()
+            if row is not None:
+                return int(row[0])
+        seed = new if requested is None else requested
+        self._db.execute("INSERT OR REPLACE INTO settings VALUES ('seed', ?)", (str(seed),))
+        return seed
 
     def stored(self, id: str, content_hash: str, version: str) -> SubmissionResult | None:
         """The stored result for this submission, if it is for the same content and

@@ -1,4 +1,4 @@
-"""Grading one notebook, and a batch of them: the engine behind ``nngrade grade`` and ``check``.
+"""Grading one notebook: the engine behind ``nngrade check`` and each of a batch's submissions.
 
 Whatever a submission does, grading it returns a ``SubmissionResult``: unreadable files
 are ``ungradable`` with the reason, and a failure inside nngrade itself is recorded as
@@ -8,12 +8,10 @@ are ``ungradable`` with the reason, and a failure inside nngrade itself is recor
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,14 +27,14 @@ from grader.neutralize import Skipped, neutralize
 from grader.plugin import CheckPlugin
 from grader.results import CellEvent, CheckResult, SubmissionResult, nngrade_version
 from grader.sandbox import Sandbox
+from grader.sources import safe_id
 from grader.submission import Ungradable, read_notebook
 
 __all__ = [
     "CheckSuiteError",
     "GradingOptions",
-    "find_submissions",
-    "grade_many",
     "grade_notebook",
+    "new_seed",
     "run_checks",
 ]
 
@@ -67,7 +65,7 @@ def grade_notebook(
     """Grade one notebook. Never raises for anything the submission does."""
     started = time.monotonic()
     result = SubmissionResult(
-        id=submission_id or _safe_id(path.stem),
+        id=submission_id or safe_id(path.stem),
         submission=path.name,
         path=str(path),
         assignment=assignment.name,
@@ -173,54 +171,5 @@ def _forget_modules_under(root: Path) -> None:
             del sys.modules[name]
 
 
-def find_submissions(paths: Iterable[Path]) -> Iterator[Path]:
-    """Each notebook named, or found in a named folder; missing paths are passed on as-is
-    so that they are recorded as ungradable rather than silently dropped."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-            )
-        else:
-            yield path
-
-
-def grade_many(
-    assignment: Assignment,
-    paths: Iterable[Path],
-    options: GradingOptions,
-    on_result: Callable[[SubmissionResult], None] | None = None,
-) -> list[SubmissionResult]:
-    """Grade each submission in turn with one seed for the whole run."""
-    seed = options.seed if options.seed is not None else new_seed()
-    paths = list(paths)
-    # Each notebook's kernel is kept away from the other submissions.
-    folders = {p if p.is_dir() else p.parent for p in paths}
-    options = replace(options, seed=seed, private_paths=(*options.private_paths, *folders))
-    results: list[SubmissionResult] = []
-    taken: set[str] = set()
-    for path in find_submissions(paths):
-        result = grade_notebook(assignment, path, options, submission_id=_unique(path, taken))
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return results
-
-
 def new_seed() -> int:
     return secrets.randbelow(2**31)
-
-
-def _safe_id(stem: str) -> str:
-    # \w keeps letters of every script, so 2022021241_이다온 stays readable.
-    return re.sub(r"[^\w.-]+", "_", stem).strip("._") or "submission"
-
-
-def _unique(path: Path, taken: set[str]) -> str:
-    base = _safe_id(path.stem)
-    candidate, n = base, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{base}-{n}"
-    taken.add(candidate)
-    return candidate

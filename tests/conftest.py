@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import Assignment
-from grader.grading import GradingOptions, grade_many
+from grader.batch import grade_many
+from grader.grading import GradingOptions
 from grader.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent

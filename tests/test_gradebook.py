@@ -60,3 +60,14 @@ def test_each_result_is_committed_when_stored(tmp_path: Path) -> None:
     ]
     other.close()
     book.close()
+
+
+def test_a_resumed_run_keeps_the_first_runs_seed(tmp_path: Path) -> None:
+    path = tmp_path / "g.sqlite"
+    with Gradebook(path) as book:
+        assert book.run_seed(None, new=11) == 11
+    with Gradebook(path) as book:
+        assert book.run_seed(None, new=22) == 11  # resumed: the same seed as before
+        assert book.run_seed(5, new=33) == 5  # asked for: used, and kept from now on
+    with Gradebook(path) as book:
+        assert book.run_seed(None, new=44) == 5

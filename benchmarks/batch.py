@@ -1,0 +1,141 @@
+"""Batch grading speed: nngrade against plain nbclient on the same relu notebooks.
+
+    .venv/bin/python benchmarks/batch.py [--notebooks 100] [--workers N] [--sandbox auto]
+
+Generates a mix of correct and wrong relu notebooks, grades them with nngrade (parallel
+workers, fresh kernel each, checks and reports included) and executes the same notebooks
+with plain nbclient in the same number of processes (the baseline: what running the
+notebooks costs at all). Prints notebooks per minute, mean seconds per notebook, the
+ratio of the two, and the grader process's peak memory at half-way and at the end
+(it must not grow with the number of submissions). Targets on a 2-core machine: at
+least 100 notebooks per minute, and at most 1.15 times the baseline's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.assignment import Assignment  # noqa: E402
+from grader.batch import default_workers, grade_batch, keep_private  # noqa: E402
+from grader.grading import GradingOptions  # noqa: E402
+from grader.outputs import BatchOutputs  # noqa: E402
+from grader.results import SubmissionResult  # noqa: E402
+from grader.sources import collect  # noqa: E402
+
+TARGET_PER_MINUTE = 100
+TARGET_RATIO = 1.15
+
+IMPORT = "import numpy as np"
+RELU = "def relu(x):\n    return np.maximum(0, x)"
+D_RELU = "def d_relu(x):\n    return (x > 0).astype(float)"
+KINDS = {  # a class's mix: mostly right, some of the usual mistakes
+    "correct": [IMPORT, RELU, D_RELU, "relu(np.array([-1.0, 2.0]))"],
+    "wrong_values": [IMPORT, "def relu(x):\n    return np.abs(x)", D_RELU],
+    "in_place": [IMPORT, RELU, "def d_relu(x):\n    x[x > 0] = 1\n    x[x <= 0] = 0\n    return x"],
+    "misnamed": [IMPORT, "def ReLU(x):\n    return np.maximum(0, x)", D_RELU],
+    "error_cell": [IMPORT, RELU, D_RELU, "print(undefined_name)"],
+}
+MIX = ["correct"] * 6 + ["wrong_values", "in_place", "misnamed", "error_cell"]
+
+
+def make_notebooks(folder: Path, count: int) -> None:
+    for i in range(count):
+        kind = MIX[i % len(MIX)]
+        nb = new_notebook(cells=[new_code_cell(source) for source in KINDS[kind]])
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nbformat.write(nb, folder / f"{i:03d}_{kind}.ipynb")
+
+
+def run_nbclient(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=30, kernel_name="python3", allow_errors=True).execute()
+
+
+def quiet() -> None:
+    """Kernels started by plain nbclient inherit stderr and warn about TCP: not our output."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+
+
+def baseline(paths: list[Path], workers: int) -> float:
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers, initializer=quiet) as pool:
+        list(pool.map(run_nbclient, paths))
+    return time.perf_counter() - started
+
+
+def nngrade(folder: Path, out: Path, workers: int, sandbox: str) -> tuple[float, int, int]:
+    """Seconds, and the grader process's peak RSS (KiB) at half-way and at the end."""
+    assignment = Assignment.load(ROOT / "assignments" / "relu")
+    outputs = BatchOutputs(out)
+    with tempfile.TemporaryDirectory() as scratch:
+        found = collect([folder], Path(scratch))
+        options = GradingOptions(cell_timeout=30, seed=1, sandbox=sandbox)
+        options = keep_private(options, [folder], out, Path(scratch))
+        halfway = [0]
+
+        def record(result: SubmissionResult, _resumed: bool) -> None:
+            outputs.add(result)
+            done[0] += 1
+            if done[0] == len(found) // 2:
+                halfway[0] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        done = [0]
+        started = time.perf_counter()
+        results = grade_batch(assignment, found, options, workers=workers, on_result=record)
+        outputs.finish(results)
+        seconds = time.perf_counter() - started
+    assert all(r.status == "graded" for r in results), [r.reason for r in results]
+    return seconds, halfway[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--notebooks", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as tmp:
+        folder, out = Path(tmp) / "notebooks", Path(tmp) / "out"
+        folder.mkdir()
+        make_notebooks(folder, args.notebooks)
+        paths = sorted(folder.glob("*.ipynb"))
+        ours, half_rss, end_rss = nngrade(folder, out, args.workers, args.sandbox)
+        theirs = baseline(paths, args.workers)
+    n = args.notebooks
+    ratio = ours / theirs
+    per_minute = n / ours * 60
+    print(f"{n} relu notebooks, {args.workers} workers, sandbox {args.sandbox}")
+    print(f"{'':22}{'seconds':>9}{'nb/min':>9}{'s/nb':>8}")
+    print(f"{'nngrade (graded)':22}{ours:9.1f}{per_minute:9.1f}{ours / n:8.2f}")
+    print(f"{'nbclient (baseline)':22}{theirs:9.1f}{n / theirs * 60:9.1f}{theirs / n:8.2f}")
+    print(
+        f"ratio {ratio:.2f} (target <= {TARGET_RATIO}); {per_minute:.0f} nb/min "
+        f"(target >= {TARGET_PER_MINUTE})"
+    )
+    print(
+        f"grader peak memory: {half_rss / 1024:.0f} MiB at half-way, "
+        f"{end_rss / 1024:.0f} MiB at the end"
+    )
+
+
+if __name__ == "__main__":
+    main()

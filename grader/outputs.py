@@ -1,0 +1,35 @@
+"""A batch's output folder: a report per submission as it arrives, the class-wide files
+(grades.csv, results.json) written from the gradebook's results at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.gradebook import GRADEBOOK
+from grader.report import write_grades_csv, write_report, write_results_json
+from grader.results import SubmissionResult
+
+__all__ = ["BatchOutputs"]
+
+
+class BatchOutputs:
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.reports = out_dir / "reports"
+        self.reports.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def gradebook(self) -> Path:
+        return self.out_dir / GRADEBOOK
+
+    def add(self, result: SubmissionResult) -> None:
+        """The student's report, written as soon as the result is known."""
+        write_report(result, self.reports)
+
+    def finish(self, results: Sequence[SubmissionResult]) -> list[tuple[str, Path]]:
+        """Write the class-wide files, each atomically; (what, path) for each."""
+        grades, details = self.out_dir / "grades.csv", self.out_dir / "results.json"
+        write_grades_csv(results, grades)
+        write_results_json(results, details)
+        return [("Grades", grades), ("Results", details), ("Reports", self.reports)]

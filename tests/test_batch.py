@@ -1,0 +1,166 @@
+"""Batch runs: parallel equals serial, interrupted runs resume, zips and Korean names."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.assignment import Assignment
+from grader.batch import grade_many
+from grader.grading import GradingOptions
+from grader.results import SubmissionResult
+from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
+
+# The hanging notebook makes the run long enough to interrupt half-way.
+BATCH = ["correct", "wrong_values", "only_2d", "misnamed", "infinite_loop", "syntax_error"]
+
+
+def essentials(result: SubmissionResult) -> dict[str, Any]:
+    """What must not depend on how a batch was run: everything but times and places."""
+    return {
+        "id": result.id,
+        "status": result.status,
+        "score": result.score,
+        "checks": [(c.name, c.points, c.message) for c in result.checks],
+        "cells": [(e.cell, e.kind, e.summary) for e in result.cells],
+        "seed": result.seed,
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("batch") / "class"
+    folder.mkdir()
+    for name in BATCH:
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def serial(batch: Path) -> dict[str, dict[str, Any]]:
+    options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
+    return {r.id: essentials(r) for r in grade_many(Assignment.load(RELU), [batch], options)}
+
+
+def test_parallel_results_equal_serial_ones(batch: Path, serial: dict[str, Any]) -> None:
+    options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
+    parallel = grade_many(Assignment.load(RELU), [batch], options, workers=2)
+    assert [r.id for r in parallel] == sorted(serial)  # in submission order, not finish order
+    assert {r.id: essentials(r) for r in parallel} == serial
+
+
+def nngrade(*args: str | Path) -> subprocess.Popen[str]:
+    command = [str(Path(sys.executable).with_name("nngrade")), "grade", *map(str, args)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stored(out: Path) -> int:
+    try:
+        with sqlite3.connect(out / "gradebook.sqlite") as db:
+            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def interrupt_after(process: subprocess.Popen[str], out: Path, count: int, how: int) -> str:
+    deadline = time.monotonic() + 120
+    while stored(out) < count and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(how)
+    stdout, stderr = process.communicate(timeout=60)
+    return stdout + stderr
+
+
+def descendants_of(pid: int) -> list[int]:
+    """Processes (workers, kernels) whose chain of parents leads to ``pid``."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found += frontier
+    return found
+
+
+def test_interrupted_runs_resume_without_losing_or_repeating(
+    batch: Path, serial: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    args = (RELU, batch, "--out", out, "--seed", SEED, "--timeout", CELL_TIMEOUT, "--workers", 2)
+
+    first = nngrade(*args)
+    said = interrupt_after(first, out, 2, signal.SIGINT)
+    assert first.returncode == 130
+    assert "Run the same command again to grade the rest." in said
+    after_ctrl_c = stored(out)
+    assert 2 <= after_ctrl_c < len(BATCH)
+    # grades.csv already lists what was graded, written whole.
+    assert len((out / "grades.csv").read_text().splitlines()) == after_ctrl_c + 1
+
+    second = nngrade(*args)
+    interrupt_after(second, out, after_ctrl_c + 1, signal.SIGKILL)
+    time.sleep(1.0)  # workers get SIGTERM when their parent dies, and stop their kernels
+    assert descendants_of(second.pid) == []
+    after_kill = stored(out)
+    assert after_kill > after_ctrl_c
+
+    third = nngrade(*args)
+    stdout, stderr = third.communicate(timeout=180)
+    assert third.returncode == 0, stderr
+    assert stdout.count("(stored earlier)") == after_kill
+    assert stored(out) == len(BATCH)
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM results")]
+    assert sorted(ids) == sorted(serial)  # nothing twice
+    rows = list(csv.DictReader((out / "grades.csv").read_text(encoding="utf-8").splitlines()))
+    assert {row["id"]: float(row["score"]) for row in rows} == {
+        id: result["score"] for id, result in serial.items()
+    }
+
+
+def test_force_grades_everything_again(batch: Path, tmp_path: Path) -> None:
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(batch / "correct.ipynb", one)
+    args = (RELU, one, "--out", tmp_path / "out", "--timeout", CELL_TIMEOUT)
+    for extra, expected in (((), ""), ((), "(stored earlier)"), (("--force",), "")):
+        stdout, _ = nngrade(*args, *extra).communicate(timeout=120)
+        assert "[1/1] correct: 10/10" in stdout
+        assert ("(stored earlier)" in stdout) == bool(expected)
+
+
+def test_zips_non_ascii_names_and_duplicate_file_names(tmp_path: Path) -> None:
+    archive = tmp_path / "lms_download.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(NOTEBOOKS / "correct.ipynb", "2022021241_이다온/hw1.ipynb")
+        zipped.write(NOTEBOOKS / "only_2d.ipynb", "2022021242_김민준/hw1.ipynb")
+        zipped.write(NOTEBOOKS / "correct.ipynb", "2022021242_김민준/.ipynb_checkpoints/x.ipynb")
+    out = tmp_path / "out"
+    process = nngrade(RELU, archive, "--out", out, "--timeout", CELL_TIMEOUT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    rows = list(csv.DictReader((out / "grades.csv").read_text(encoding="utf-8").splitlines()))
+    assert [(r["id"], r["submission"], r["score"]) for r in rows] == [
+        ("2022021241_이다온_hw1", "hw1.ipynb", "10"),
+        ("2022021242_김민준_hw1", "hw1.ipynb", "3.5"),
+    ]
+    assert (out / "reports" / "2022021242_김민준_hw1.html").is_file()
+    assert "[2/2]" in stdout and os.listdir(out / "reports") != []
