@@ -85,7 +85,7 @@ def baseline(paths: list[Path], workers: int) -> float:
 def nngrade(folder: Path, out: Path, workers: int, sandbox: str) -> tuple[float, int, int]:
     """Seconds, and the grader process's peak RSS (KiB) at half-way and at the end."""
     assignment = Assignment.load(ROOT / "assignments" / "relu")
-    outputs = BatchOutputs(out)
+    outputs = BatchOutputs(out, assignment.title)
     with tempfile.TemporaryDirectory() as scratch:
         found = collect([folder], Path(scratch))
         options = GradingOptions(cell_timeout=30, seed=1, sandbox=sandbox)

@@ -160,7 +160,8 @@ def main() -> None:
     "out_dir",
     required=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for grades.csv, results.json and reports/.",
+    help="Folder for the gradebook, reports/, grades.csv, results.json, index.html, "
+    "gradescope/ and junit.xml.",
 )
 @click.option(
     "--workers",
@@ -195,15 +196,16 @@ def grade(
     Runs every check, hidden ones included, in parallel. Each result is stored in
     OUT/gradebook.sqlite as it is graded: run the same command again after an
     interruption and only what is missing is graded (--force: everything). Writes
-    one HTML report per submission under OUT/reports/, then OUT/grades.csv and
-    OUT/results.json. A submission that cannot be read is recorded as ungradable
+    one HTML report per submission under OUT/reports/, then OUT/grades.csv,
+    OUT/results.json, the class summary OUT/index.html, OUT/gradescope/ID.json and
+    OUT/junit.xml. A submission that cannot be read is recorded as ungradable
     and the batch goes on. Exits 0 when every submission was graded or recorded,
     1 if nngrade itself failed on one, 2 on a usage error, 130 when interrupted.
     """
     assignment = _load(assignment_dir)
     limits = _limits(limit_args)
     click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
-    outputs = BatchOutputs(out_dir)
+    outputs = BatchOutputs(out_dir, assignment.title)
     with (
         tempfile.TemporaryDirectory(prefix="nngrade-sources-") as scratch,
         Gradebook(outputs.gradebook) as gradebook,
@@ -256,7 +258,7 @@ def grade(
         f" ({len(results) - len(graded) - len(failed)} ungradable, {len(failed)} nngrade errors)."
     )
     for what, path in written:
-        click.echo(f"{what + ':':9}{path}{'/' if path.is_dir() else ''}")
+        click.echo(f"{what + ':':12}{path}{'/' if path.is_dir() else ''}")
     raise SystemExit(1 if failed else 0)
 
 

@@ -1,21 +1,24 @@
 """A batch's output folder: a report per submission as it arrives, the class-wide files
-(grades.csv, results.json) written from the gradebook's results at the end."""
+(grades.csv, results.json, index.html, gradescope/, junit.xml) written at the end."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.exports import write_gradescope, write_junit
 from grader.gradebook import GRADEBOOK
 from grader.report import write_grades_csv, write_report, write_results_json
 from grader.results import SubmissionResult
+from grader.summary import write_summary
 
 __all__ = ["BatchOutputs"]
 
 
 class BatchOutputs:
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, title: str) -> None:
         self.out_dir = out_dir
+        self.title = title
         self.reports = out_dir / "reports"
         self.reports.mkdir(parents=True, exist_ok=True)
 
@@ -32,4 +35,11 @@ class BatchOutputs:
         grades, details = self.out_dir / "grades.csv", self.out_dir / "results.json"
         write_grades_csv(results, grades)
         write_results_json(results, details)
-        return [("Grades", grades), ("Results", details), ("Reports", self.reports)]
+        return [
+            ("Summary", write_summary(results, self.out_dir, assignment_title=self.title)),
+            ("Grades", grades),
+            ("Results", details),
+            ("Reports", self.reports),
+            ("Gradescope", write_gradescope(results, self.out_dir)),
+            ("JUnit", write_junit(results, self.out_dir / "junit.xml")),
+        ]

@@ -22,8 +22,10 @@ __all__ = [
     "TEMPLATES_DIR",
     "atomic_write_text",
     "format_points",
+    "first_line",
     "format_table",
     "render_report",
+    "template_environment",
     "write_grades_csv",
     "write_report",
     "write_results_json",
@@ -74,7 +76,8 @@ def _percent(result: SubmissionResult) -> float | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The jinja2 environment for every HTML page nngrade writes (reports, the class summary)."""
     # Built once: jinja2 compiles and caches templates per Environment.
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -90,7 +93,7 @@ def _environment() -> Environment:
 
 def render_report(result: SubmissionResult) -> str:
     """Render the self-contained HTML report a student reads for one submission."""
-    template = _environment().get_template("report.html.j2")
+    template = template_environment().get_template("report.html.j2")
     return template.render(result=result, percent=_percent(result), cell_kinds=CELL_KIND_WORDS)
 
 
@@ -192,7 +195,8 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
+    """The first non-blank line of ``text``, stripped: a message's headline for tables."""
     lines = text.strip().splitlines()
     return lines[0].strip() if lines else ""
 
@@ -218,13 +222,13 @@ def format_table(result: SubmissionResult, width: int = 100) -> str:
         if check.hidden:
             text += " (hidden)"
         if not check.passed:
-            first = _first_line(check.message)
+            first = first_line(check.message)
             if first:
                 text += f" - {first}"
         lines.append(_fit(f"{label:<5} {points:>{points_width}}  {text}", width))
     for event in result.cells:
         summary = event.summary or CELL_KIND_WORDS.get(event.kind, event.kind)
-        lines.append(_fit(f"cell {event.cell}: {_first_line(summary)}", width))
+        lines.append(_fit(f"cell {event.cell}: {first_line(summary)}", width))
     total = f"Score: {format_points(result.score)}/{format_points(result.max_score)}"
     if result.mode == "check":
         total += " (self-check: visible checks only)"

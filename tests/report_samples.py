@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from grader.results import CellEvent, CheckResult, SubmissionResult
 
 KOREAN_NAME = "2022021241_이다온.ipynb"
@@ -84,3 +86,98 @@ def ungradable_result() -> SubmissionResult:
         reason="the file is not valid JSON, line 1, column 1",
         seed=424242,
     )
+
+
+# (name, description, points, hidden) of the checks in the class samples below.
+CheckSpec = tuple[str, str, float, bool]
+SMALL_CHECKS: tuple[CheckSpec, ...] = (
+    ("A", "check A", 2.0, False),
+    ("B", "check B", 2.0, False),
+    ("C", "check C", 2.0, False),
+    ("D", "check D", 4.0, True),
+)
+
+
+def student_result(
+    sid: str,
+    failing: Mapping[str, str] | None = None,
+    *,
+    checks: Sequence[CheckSpec] = SMALL_CHECKS,
+    submission: str | None = None,
+    duration: float = 1.0,
+) -> SubmissionResult:
+    """A graded submission that fails the checks in ``failing`` (name -> message)."""
+    failing = failing or {}
+    results = [
+        CheckResult(
+            name,
+            description,
+            0.0 if name in failing else points,
+            points,
+            name not in failing,
+            failing.get(name, ""),
+            hidden=hidden,
+            outcome="failed" if name in failing else "passed",
+        )
+        for name, description, points, hidden in checks
+    ]
+    return SubmissionResult(
+        sid,
+        submission or f"{sid}.ipynb",
+        f"/in/{sid}.ipynb",
+        "relu",
+        "graded",
+        score=sum(c.points for c in results),
+        max_score=sum(c.max_points for c in results),
+        seed=11,
+        checks=results,
+        duration=duration,
+        nngrade_version="0.1.0",
+    )
+
+
+def not_graded_result(
+    sid: str, status: str, reason: str, *, duration: float = 0.0
+) -> SubmissionResult:
+    """An ungradable submission (``status="ungradable"``) or one nngrade failed on ("error")."""
+    return SubmissionResult(
+        sid, f"{sid}.ipynb", f"/in/{sid}.ipynb", "relu", status, reason=reason, duration=duration
+    )
+
+
+CLASS_CHECKS: tuple[CheckSpec, ...] = (
+    ("relu_negatives", "relu returns 0 for negative inputs", 2.0, False),
+    ("relu_positives", "relu keeps positive values", 3.0, False),
+    ("d_relu_at_zero", "d_relu is 0 at x = 0", 2.0, False),
+    ("relu_grad", "gradient matches autograd", 3.0, True),
+)
+# Failure messages by check; the first line is what the summary counts.
+CLASS_MESSAGES = {
+    "relu_positives": "relu(x) returned the wrong values.\n  got: [0.0, 0.0]",
+    "d_relu_at_zero": "d_relu(0) returned 1.0; the derivative at 0 is taken as 0.",
+    "relu_grad": "The gradient differs.\n  expected: 0.0",
+}
+
+
+def class_results(count: int) -> list[SubmissionResult]:
+    """A deterministic class: most students fail d_relu_at_zero, some relu_positives, every
+    seventh submission is ungradable and one in 50 hit an nngrade error."""
+    results = []
+    for n in range(count):
+        sid = f"s{n:03d}"
+        if n % 7 == 3:
+            reason = "the file is not valid JSON"
+            results.append(not_graded_result(sid, "ungradable", reason, duration=0.01 * n))
+        elif n % 50 == 5:
+            reason = "nngrade failed: RuntimeError: boom\nTraceback line"
+            results.append(not_graded_result(sid, "error", reason, duration=1.0))
+        else:
+            failing = {"d_relu_at_zero"} if n % 4 else set()
+            if n % 3 == 0:
+                failing.add("relu_positives")
+            if n % 10 == 0:
+                failing.add("relu_grad")
+            messages = {name: CLASS_MESSAGES[name] for name in failing}
+            duration = 1.0 + (n % 13) * 0.5
+            results.append(student_result(sid, messages, checks=CLASS_CHECKS, duration=duration))
+    return results

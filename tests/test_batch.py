@@ -164,3 +164,11 @@ def test_zips_non_ascii_names_and_duplicate_file_names(tmp_path: Path) -> None:
     ]
     assert (out / "reports" / "2022021242_김민준_hw1.html").is_file()
     assert "[2/2]" in stdout and os.listdir(out / "reports") != []
+    # The class-wide files are written from the same results.
+    summary = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="reports/2022021242_%EA%B9%80' in summary and "ReLU and its derivative" in summary
+    assert sorted(p.name for p in (out / "gradescope").iterdir()) == [
+        "2022021241_이다온_hw1.json",
+        "2022021242_김민준_hw1.json",
+    ]
+    assert (out / "junit.xml").read_text(encoding="utf-8").count("<testsuite ") == 2
