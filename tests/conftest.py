@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import Assignment
-from grader.batch import grade_many
+from grader.batch import default_workers, grade_many
 from grader.grading import GradingOptions
 from grader.results import SubmissionResult
 
@@ -31,7 +31,8 @@ def grade_assignment(name: str, cell_timeout: float = CELL_TIMEOUT) -> dict[str,
     assert assignment.template is not None and assignment.solution is not None
     paths = [Path(__file__).parent / "notebooks" / name, assignment.template, assignment.solution]
     options = GradingOptions(cell_timeout=cell_timeout, seed=SEED)
-    return {Path(r.path).stem: r for r in grade_many(assignment, paths, options)}
+    results = grade_many(assignment, paths, options, workers=default_workers())
+    return {Path(r.path).stem: r for r in results}
 
 
 @pytest.fixture(scope="session")
