@@ -90,13 +90,13 @@ def nngrade(folder: Path, out: Path, workers: int, sandbox: str) -> tuple[float,
         found = collect([folder], Path(scratch))
         options = GradingOptions(cell_timeout=30, seed=1, sandbox=sandbox)
         options = keep_private(options, [folder], out, Path(scratch))
-        halfway = [0]
+        peaks = [0, 0]  # at half-way, after the last result (before the summary's plot)
 
         def record(result: SubmissionResult, _resumed: bool) -> None:
             outputs.add(result)
             done[0] += 1
-            if done[0] == len(found) // 2:
-                halfway[0] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            if done[0] in (len(found) // 2, len(found)):
+                peaks[done[0] == len(found)] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
         done = [0]
         started = time.perf_counter()
@@ -104,7 +104,7 @@ def nngrade(folder: Path, out: Path, workers: int, sandbox: str) -> tuple[float,
         outputs.finish(results)
         seconds = time.perf_counter() - started
     assert all(r.status == "graded" for r in results), [r.reason for r in results]
-    return seconds, halfway[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return seconds, peaks[0], peaks[1]
 
 
 def main() -> None:
@@ -133,7 +133,7 @@ def main() -> None:
     )
     print(
         f"grader peak memory: {half_rss / 1024:.0f} MiB at half-way, "
-        f"{end_rss / 1024:.0f} MiB at the end"
+        f"{end_rss / 1024:.0f} MiB after the last submission"
     )
 
 
