@@ -10,6 +10,7 @@ connection folder: TCP loopback does not cross the sandbox's network namespace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import uuid
@@ -35,6 +36,7 @@ __all__ = ["CallTimeout", "CellRun", "KernelDied", "KernelSession"]
 
 SETUP_CODE = "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
 INTERRUPT_GRACE = 3.0
+EXIT_REPORT_WAIT = 3.0  # seconds to wait for a dead kernel's launcher to say how it ended
 # Room for a cell's outputs on top of the largest value a call may return.
 MESSAGE_HEADROOM = 16 * 2**20
 
@@ -297,10 +299,14 @@ class KernelSession:
 
     def _exit_of(self, client: _Client) -> KernelExit:
         """How the dead kernel ended: the launcher's report, else the exit status."""
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        if process is not None:
+            # The kernel's death can be noticed before the launcher has written its report.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=EXIT_REPORT_WAIT)
         try:
             return KernelExit.from_launcher(json.loads(self.box.exit_file.read_text()))
         except (OSError, ValueError, TypeError):
-            process = getattr(getattr(client.km, "provisioner", None), "process", None)
             return KernelExit.from_returncode(process.poll() if process is not None else None)
 
     def _require_client(self) -> _Client:

@@ -130,7 +130,9 @@ class KernelExit:
 
     def explain(self, limits: Limits) -> LimitHit:
         """Why the kernel died, as a clause: "the kernel ran out of memory (...)"."""
-        if self.signal in (signal.SIGXCPU, signal.SIGKILL) and self.cpu_time >= limits.cpu_time:
+        # Only RLIMIT_CPU sends SIGXCPU; rusage can report a hair under the limit then.
+        used_up = self.cpu_time >= limits.cpu_time - 0.5
+        if self.signal == signal.SIGXCPU or (self.signal == signal.SIGKILL and used_up):
             return LimitHit("cpu_limit", f"the kernel used up its {limits.cpu_time} s of CPU time")
         if self.max_rss >= 0.85 * limits.memory:
             return LimitHit(

@@ -73,6 +73,9 @@ def test_other_errors_are_the_students_own() -> None:
     ("exit", "kind", "words"),
     [
         (KernelExit(signal=signal.SIGXCPU, cpu_time=60.2), "cpu_limit", "60 s of CPU time"),
+        # rusage can report a hair under the limit when SIGXCPU arrives
+        (KernelExit(signal=signal.SIGXCPU, cpu_time=59.99), "cpu_limit", "60 s of CPU time"),
+        (KernelExit(signal=signal.SIGKILL, cpu_time=10.0), "kernel_died", "killed (SIGKILL)"),
         (KernelExit(signal=signal.SIGABRT, max_rss=GiB), "memory_limit", "limit is 1 GiB"),
         (KernelExit(signal=signal.SIGSEGV, max_rss=MiB), "kernel_died", "crashed (SIGSEGV)"),
         (KernelExit(code=3), "kernel_died", "exited with code 3"),
