@@ -83,6 +83,15 @@ def interrupt_after(process: subprocess.Popen[str], out: Path, count: int, how: 
     return stdout + stderr
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent that is gone to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def descendants_of(pid: int) -> list[int]:
     """Processes (workers, kernels) whose chain of parents leads to ``pid``."""
     parents = {}
@@ -116,9 +125,16 @@ def test_interrupted_runs_resume_without_losing_or_repeating(
     assert len((out / "grades.csv").read_text().splitlines()) == after_ctrl_c + 1
 
     second = nngrade(*args)
+    while stored(out) < after_ctrl_c + 1:
+        time.sleep(0.05)
+    helpers = descendants_of(second.pid)  # workers, kernels, sandboxes
+    assert helpers, "no worker processes to watch"
     interrupt_after(second, out, after_ctrl_c + 1, signal.SIGKILL)
-    time.sleep(1.0)  # workers get SIGTERM when their parent dies, and stop their kernels
-    assert descendants_of(second.pid) == []
+    # Workers get SIGTERM when their parent dies, and stop their kernels on the way out.
+    deadline = time.monotonic() + 10
+    while any(map(alive, helpers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in helpers if alive(pid)] == []
     after_kill = stored(out)
     assert after_kill > after_ctrl_c
 
