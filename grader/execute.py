@@ -62,6 +62,12 @@ class LiveNotebook:
     # -- running the notebook -------------------------------------------------------------
 
     def run(self) -> None:
+        self._run_cells()
+        # What the kernel helper saw while the cells ran, even if they were cut short.
+        self._record_stand_ins()
+        self._record_guard_attempts()
+
+    def _run_cells(self) -> None:
         deadline = time.monotonic() + self.notebook_timeout
         for index, cell in enumerate(self.cells):
             if not cell.source.strip():
@@ -104,7 +110,6 @@ class LiveNotebook:
                     "large_output",
                     f"printed more than {OUTPUT_LIMIT:,} characters; the rest was dropped",
                 )
-        self._record_stand_ins()
 
     def _restart(self) -> None:
         self._restarts += 1
@@ -115,22 +120,6 @@ class LiveNotebook:
             if self.session.execute(cell.source, cell.position).status == "kernel_died":
                 self.session.restart()
                 break
-
-    def _record_stand_ins(self) -> None:
-        """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
-        reply, _ = self.request({"op": "stand_ins", "id": "stand_ins"}, [], self.cell_timeout)
-        by_position = {cell.position: cell for cell in self.cells}
-        for record in reply.get("stand_ins", []):
-            cell = by_position.get(self.session.execution_counts.get(record["execution_count"], 0))
-            if cell is not None:
-                self._record(
-                    cell,
-                    "stand_in",
-                    f"line {record['lineno']}: `{record['module']}` is not installed where "
-                    "notebooks are graded; the import was replaced by an empty stand-in",
-                    "The rest of the cell still ran. Code that uses the module fails with "
-                    "ModuleNotFoundError.",
-                )
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
@@ -148,16 +137,24 @@ class LiveNotebook:
     def _death(self) -> LimitHit:
         return (self.session.last_exit or KernelExit()).explain(self.session.limits)
 
-    def record_guard_attempts(self) -> None:
+    def _record_stand_ins(self) -> None:
+        """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
+        for cell, record in self._cells_in_kernel_records("stand_ins", "stand_ins"):
+            self._record(
+                cell,
+                "stand_in",
+                f"line {record['lineno']}: `{record['module']}` is not installed where "
+                "notebooks are graded; the import was replaced by an empty stand-in",
+                "The rest of the cell still ran. Code that uses the module fails with "
+                "ModuleNotFoundError.",
+            )
+
+    def _record_guard_attempts(self) -> None:
         """Note what the guard refused (imports of the grader's modules, its files) in
         cells whose error did not already say so: a student may have caught the error."""
-        reply, _ = self.request({"op": "guard", "id": -1}, [], self.cell_timeout)
         noted = {(e.cell, e.kind) for e in self.events}
-        by_count = self.session.execution_counts
-        for attempt in reply.get("attempts", []) if reply.get("status") == "ok" else []:
-            position = by_count.get(attempt.get("execution_count"))
-            cell = next((c for c in self.cells if c.position == position), None)
-            if cell is None or (cell.position, "forbidden") in noted:
+        for cell, attempt in self._cells_in_kernel_records("guard", "attempts"):
+            if (cell.position, "forbidden") in noted:
                 continue
             noted.add((cell.position, "forbidden"))
             what = "import" if attempt.get("what") == "import" else "open"
@@ -167,6 +164,20 @@ class LiveNotebook:
                 f"tried to {what} `{attempt.get('name')}`, which belongs to the grader; "
                 "this was blocked, so code relying on it gets no credit",
             )
+
+    def _cells_in_kernel_records(self, op: str, key: str) -> list[tuple[CodeCell, dict[str, Any]]]:
+        """Ask the kernel helper for records that name the cell (by execution count) where
+        something happened; each with its cell, leaving out those no cell of ours ran."""
+        reply, _ = self.request({"op": op, "id": op}, [], self.cell_timeout)
+        if reply.get("status") != "ok":
+            return []
+        by_position = {cell.position: cell for cell in self.cells}
+        found = []
+        for record in reply.get(key, []):
+            position = self.session.execution_counts.get(record.get("execution_count"))
+            if position in by_position:
+                found.append((by_position[position], record))
+        return found
 
     def _record(self, cell: CodeCell, kind: str, summary: str, detail: str = "") -> None:
         self.events.append(CellEvent(cell.position, kind, summary, detail, cell.head))

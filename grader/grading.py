@@ -122,7 +122,6 @@ def _grade(
     ):
         live = LiveNotebook(session, cells, options.cell_timeout, options.notebook_timeout)
         live.run()
-        live.record_guard_attempts()
         result.checks = run_checks(
             assignment, live, seed=result.seed, include_hidden=options.include_hidden
         )
