@@ -61,7 +61,8 @@ def grade_batch(
 
     todo: list[tuple[Submission, str]] = []
     for submission in submissions:
-        digest = content_hash(submission.path)
+        # The content hash keys the gradebook; without one, nothing needs it.
+        digest = content_hash(submission.path) if gradebook is not None else ""
         stored = None
         if gradebook is not None and not force:
             stored = gradebook.stored(submission.id, digest, version)
@@ -104,11 +105,14 @@ def grade_one(
     assignment: Assignment, submission: Submission, options: GradingOptions
 ) -> SubmissionResult:
     """Grade one submission; what a worker process runs."""
-    result = grade_notebook(assignment, submission.path, options, submission_id=submission.id)
+    result = grade_notebook(
+        assignment,
+        submission.path,
+        options,
+        submission_id=submission.id,
+        problem=submission.problem,
+    )
     result.submission, result.path = submission.name, submission.origin
-    if submission.problem:
-        result.status, result.reason, result.score = "ungradable", submission.problem, 0.0
-        result.checks, result.cells = [], []
     return result
 
 

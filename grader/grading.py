@@ -61,8 +61,10 @@ def grade_notebook(
     options: GradingOptions,
     *,
     submission_id: str | None = None,
+    problem: str = "",
 ) -> SubmissionResult:
-    """Grade one notebook. Never raises for anything the submission does."""
+    """Grade one notebook. Never raises for anything the submission does. A ``problem``
+    found before grading (a zip that could not be read) makes it ungradable."""
     started = time.monotonic()
     result = SubmissionResult(
         id=submission_id or safe_id(path.stem),
@@ -76,7 +78,7 @@ def grade_notebook(
         nngrade_version=nngrade_version(),
     )
     try:
-        _grade(assignment, path, options, result)
+        _grade(assignment, path, options, result, problem)
     except Ungradable as exc:
         result.status, result.reason = "ungradable", str(exc)
     except CheckSuiteError as exc:
@@ -90,7 +92,11 @@ def grade_notebook(
 
 
 def _grade(
-    assignment: Assignment, path: Path, options: GradingOptions, result: SubmissionResult
+    assignment: Assignment,
+    path: Path,
+    options: GradingOptions,
+    result: SubmissionResult,
+    problem: str,
 ) -> None:
     sandbox = Sandbox.choose(
         options.sandbox, options.limits, (assignment.root, *options.private_paths)
@@ -98,6 +104,8 @@ def _grade(
     result.sandbox = sandbox.mode
     if sandbox.note:
         result.notes.append(sandbox.note)
+    if problem:
+        raise Ungradable(problem)
     nb = read_notebook(path, result.notes)
     cells: list[CodeCell] = []
     notes: list[Skipped] = []
