@@ -167,5 +167,4 @@ def _unique_ids(all_parts: list[tuple[str, ...]]) -> list[str]:
 
 def _id(parts: tuple[str, ...], depth: int) -> str:
     *folders, name = parts[-depth:]
-    stem = name[: -len(PurePosixPath(name).suffix)] if PurePosixPath(name).suffix else name
-    return safe_id("_".join([*(PurePosixPath(f).stem for f in folders), stem]))
+    return safe_id("_".join(PurePosixPath(part).stem for part in [*folders, name]))
