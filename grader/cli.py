@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+from click.core import ParameterSource
 
 from grader.assignment import Assignment, AssignmentError
 from grader.batch import default_workers, grade_batch, keep_private
+from grader.executor import Executor, ExecutorUnavailable, LocalExecutor
 from grader.gradebook import Gradebook
 from grader.grading import GradingOptions, grade_notebook, new_seed
 from grader.limits import Limits, parse_size
@@ -24,6 +26,7 @@ from grader.sources import collect
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+EXECUTORS = ("local", "dask")
 
 timeout_option = click.option(
     "--timeout",
@@ -171,6 +174,21 @@ def main() -> None:
     help="Submissions graded at the same time, each in its own kernel.",
 )
 @click.option(
+    "--executor",
+    "executor_name",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where submissions are graded: --workers processes on this machine (local), or "
+    "the workers of a running Dask cluster (dask, with --scheduler).",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="The Dask scheduler's address, with --executor dask. The workers need only "
+    "nngrade[dask] installed: the assignment and the notebooks are sent to them.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Grade every submission again, even those the gradebook already has.",
@@ -179,11 +197,15 @@ def main() -> None:
 @notebook_timeout_option
 @seed_option
 @sandbox_options
+@click.pass_context
 def grade(
+    ctx: click.Context,
     assignment_dir: Path,
     submissions: tuple[Path, ...],
     out_dir: Path,
     workers: int,
+    executor_name: str,
+    scheduler: str | None,
     force: bool,
     timeout: float,
     notebook_timeout: float,
@@ -201,10 +223,21 @@ def grade(
     OUT/junit.xml. A submission that cannot be read is recorded as ungradable
     and the batch goes on. Exits 0 when every submission was graded or recorded,
     1 if nngrade itself failed on one, 2 on a usage error, 130 when interrupted.
+
+    With --executor dask --scheduler tcp://HOST:PORT, each submission is graded by a
+    worker of that Dask cluster (own kernel, sandbox and limits there); the gradebook
+    and the outputs stay here.
     """
+    executor = _executor(ctx, executor_name, scheduler, workers)
     assignment = _load(assignment_dir)
     limits = _limits(limit_args)
-    click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
+    if isinstance(executor, LocalExecutor):
+        click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
+    else:
+        # The sandbox is chosen where the kernels run; each result records the choice.
+        click.echo(
+            f"Grading on the Dask cluster at {scheduler}; --sandbox {sandbox} on each worker."
+        )
     outputs = BatchOutputs(out_dir, assignment.title)
     with (
         tempfile.TemporaryDirectory(prefix="nngrade-sources-") as scratch,
@@ -234,7 +267,7 @@ def grade(
                 assignment,
                 found,
                 options,
-                workers=workers,
+                executor=executor,
                 gradebook=gradebook,
                 force=force,
                 on_result=record,
@@ -249,6 +282,9 @@ def grade(
                 err=True,
             )
             raise SystemExit(130) from None
+        except ExecutorUnavailable as exc:
+            progress.close()
+            _fail(str(exc))
     progress.close()
     written = outputs.finish(results)
     graded = [r for r in results if r.status == "graded"]
@@ -318,6 +354,24 @@ def check(
     report = write_report(result, report_dir or notebook.parent)
     click.echo(f"\nReport: {report}")
     raise SystemExit(0 if all(c.passed for c in result.checks) else 1)
+
+
+def _executor(ctx: click.Context, name: str, scheduler: str | None, workers: int) -> Executor:
+    """The executor the options ask for; contradictory options are a usage error."""
+    if name == "local":
+        if scheduler is not None:
+            _fail("--scheduler needs --executor dask")
+        return LocalExecutor(workers)
+    if scheduler is None:
+        _fail("--executor dask needs --scheduler tcp://HOST:PORT (the Dask scheduler)")
+    if ctx.get_parameter_source("workers") is ParameterSource.COMMANDLINE:
+        _fail("--workers is for --executor local; a Dask cluster's workers are its own")
+    # Imported only when asked for: distributed is an optional dependency.
+    try:
+        from grader.dask_executor import DaskExecutor
+    except ImportError as exc:
+        _fail(f"--executor dask needs the dask extra (pip install 'nngrade[dask]'): {exc}")
+    return DaskExecutor(scheduler)
 
 
 def _load(assignment_dir: Path) -> Assignment:
