@@ -21,7 +21,7 @@ from grader.progress import Progress
 from grader.report import format_table, write_report
 from grader.results import SubmissionResult
 from grader.sandbox import SANDBOX_MODES, Sandbox, SandboxUnavailable
-from grader.sources import collect
+from grader.sources import Submission, collect
 
 __all__ = ["main"]
 
@@ -272,19 +272,15 @@ def grade(
                 force=force,
                 on_result=record,
             )
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, ExecutorUnavailable) as exc:
             progress.close()
             stored = gradebook.results(s.id for s in found)
-            outputs.finish(stored)
-            click.echo(
-                f"\nInterrupted: {len(stored)} of {len(found)} submissions are graded and "
-                "stored. Run the same command again to grade the rest.",
-                err=True,
-            )
+            if stored:
+                outputs.finish(stored)
+            if isinstance(exc, ExecutorUnavailable):
+                _fail(str(exc) if not stored else f"{exc}\n{_stored_line(stored, found)}")
+            click.echo(f"\nInterrupted: {_stored_line(stored, found)}", err=True)
             raise SystemExit(130) from None
-        except ExecutorUnavailable as exc:
-            progress.close()
-            _fail(str(exc))
     progress.close()
     written = outputs.finish(results)
     graded = [r for r in results if r.status == "graded"]
@@ -354,6 +350,13 @@ def check(
     report = write_report(result, report_dir or notebook.parent)
     click.echo(f"\nReport: {report}")
     raise SystemExit(0 if all(c.passed for c in result.checks) else 1)
+
+
+def _stored_line(stored: list[SubmissionResult], found: list[Submission]) -> str:
+    return (
+        f"{len(stored)} of {len(found)} submissions are graded and stored. "
+        "Run the same command again to grade the rest."
+    )
 
 
 def _executor(ctx: click.Context, name: str, scheduler: str | None, workers: int) -> Executor:

@@ -104,6 +104,10 @@ class DaskExecutor:
                 submission = running.pop(future)
                 yield _result_of(future, assignment, submission, options)
                 yield from submit_more()
+        except OSError as exc:  # the scheduler went away mid-batch: what arrived is stored
+            raise ExecutorUnavailable(
+                f"lost the connection to the Dask scheduler at {self.scheduler}: {exc}"
+            ) from None
         finally:
             # Interrupted or done: nothing of this batch may keep a worker busy. (A task
             # already running finishes its submission; Dask cannot stop a running task.)
