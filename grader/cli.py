@@ -171,7 +171,8 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=default_workers(),
     show_default="the number of cores",
-    help="Submissions graded at the same time, each in its own kernel.",
+    help="Submissions graded at the same time on this machine (--executor local), each in "
+    "its own kernel.",
 )
 @click.option(
     "--executor",

@@ -19,6 +19,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Generator, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,9 +112,10 @@ class DaskExecutor:
         finally:
             # Interrupted or done: nothing of this batch may keep a worker busy. (A task
             # already running finishes its submission; Dask cannot stop a running task.)
-            if running:
-                client.cancel(list(running), force=True)
-            client.close()
+            with suppress(OSError):  # a scheduler that is gone has nothing left to cancel
+                if running:
+                    client.cancel(list(running), force=True)
+                client.close()
 
     def _connect(self) -> Client:
         try:
