@@ -11,15 +11,23 @@ import click
 
 from grader.assignment import Assignment, AssignmentError
 from grader.batch import default_workers, grade_batch, keep_private
+from grader.bundle import bundle as make_bundle
+from grader.ci import CheckOutputs, step_summary_path
+from grader.discovery import DiscoveryError, choose_assignment
 from grader.gradebook import Gradebook
+from grader.gradescope import build_autograder, run_autograder
 from grader.grading import GradingOptions, grade_notebook, new_seed
+from grader.install import DEFAULT_INSTALL
 from grader.limits import Limits, parse_size
 from grader.outputs import BatchOutputs
 from grader.progress import Progress
-from grader.report import format_table, write_report
+from grader.report import format_points, format_table, write_report
 from grader.results import SubmissionResult
 from grader.sandbox import SANDBOX_MODES, Sandbox, SandboxUnavailable
 from grader.sources import collect
+from grader.submission import Ungradable
+from grader.workflow import WorkflowError
+from grader.workflow import init_ci as write_workflow
 
 __all__ = ["main"]
 
@@ -38,6 +46,18 @@ notebook_timeout_option = click.option(
     show_default=True,
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds all of a notebook's cells may run in all; later cells are skipped.",
+)
+install_option = click.option(
+    "--install",
+    default=DEFAULT_INSTALL,
+    show_default=True,
+    help="What pip installs to get nngrade: requirements and pip options, e.g. a wheel "
+    "file or a VCS requirement.",
+)
+constraints_option = click.option(
+    "--constraints",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A pip constraints file to ship instead of the default one, which pins torch.",
 )
 seed_option = click.option(
     "--seed",
@@ -267,9 +287,9 @@ def grade(
 @click.option(
     "--assignment",
     "assignment_dir",
-    required=True,
     type=click.Path(path_type=Path),
-    help="The assignment folder (holding assignment.toml).",
+    help="The assignment folder (holding assignment.toml). Default: the one the notebook's "
+    "metadata names, found in the notebook's folder or above it.",
 )
 @click.option(
     "--report",
@@ -277,14 +297,28 @@ def grade(
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the HTML report. Default: the notebook's folder.",
 )
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the checks as JUnit XML (each check's points as properties).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the result as JSON: score, every check and its message, every cell event.",
+)
 @timeout_option
 @notebook_timeout_option
 @seed_option
 @sandbox_options
 def check(
     notebook: Path,
-    assignment_dir: Path,
+    assignment_dir: Path | None,
     report_dir: Path | None,
+    junit_path: Path | None,
+    json_path: Path | None,
     timeout: float,
     notebook_timeout: float,
     seed: int | None,
@@ -293,12 +327,19 @@ def check(
 ) -> None:
     """Check one NOTEBOOK before handing it in (visible checks only).
 
-    Prints a table of the checks and writes an HTML report. Exits 0 if every check
-    passed, 1 if any failed, 2 on a usage error or a notebook that cannot be read.
+    Prints a table of the checks and writes an HTML report. In GitHub Actions
+    (GITHUB_STEP_SUMMARY set) it also appends a summary to the job's page and prints
+    GitHub Classroom's score notices. Exits 0 if every check passed, 1 if any failed,
+    2 on a usage error or a notebook that cannot be read.
     """
-    assignment = _load(assignment_dir)
     if not notebook.is_file():
         _fail(f"{notebook}: no such file")
+    try:
+        assignment, note = choose_assignment(notebook, assignment_dir)
+    except Ungradable as exc:
+        _fail(f"{notebook}: {exc}")
+    except (AssignmentError, DiscoveryError) as exc:
+        _fail(str(exc))
     limits = _limits(limit_args)
     chosen = _sandbox(sandbox, limits)
     if chosen.mode != "bwrap":
@@ -312,12 +353,141 @@ def check(
         limits=limits,
     )
     result = grade_notebook(assignment, notebook, options)
+    if note:
+        result.notes.insert(0, note)
+    report = None
+    if result.status == "graded":
+        report = write_report(result, report_dir or notebook.parent)
+    ci = CheckOutputs(junit=junit_path, json=json_path, step_summary=step_summary_path())
+    ci.write(result, title=assignment.title, report=report)
     if result.status != "graded":
         _fail(f"{notebook}: {result.reason}")
+    passed = all(c.passed for c in result.checks)
+    click.echo(f"{assignment.title} ({assignment.root})")
+    if note:
+        click.echo(f"Note: {note}")
     click.echo(format_table(result))
-    report = write_report(result, report_dir or notebook.parent)
-    click.echo(f"\nReport: {report}")
-    raise SystemExit(0 if all(c.passed for c in result.checks) else 1)
+    details = "" if passed else " (open it in a browser: each failure in full, and what to check)"
+    click.echo(f"\nReport: {report}{details}")
+    for line in ci.notices(result):
+        click.echo(line)
+    raise SystemExit(0 if passed else 1)
+
+
+@main.command()
+@click.argument("assignment_dir", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@install_option
+def bundle(assignment_dir: Path, dest: Path, install: str) -> None:
+    """Write the student copy of ASSIGNMENT_DIR into DEST (absent or empty).
+
+    DEST gets the settings, the template (its metadata stamped with the assignment's
+    name and version, so that nngrade check finds the checks without flags), the visible
+    checks, the support files and a README on self-checking. Never the solution, the
+    hidden checks or the packages the checks import.
+    """
+    assignment = _load(assignment_dir)
+    try:
+        copy = make_bundle(assignment, dest, install=install)
+    except AssignmentError as exc:
+        _fail(str(exc))
+    click.echo(f"Bundle for students: {copy.root} (version {copy.version})")
+    for path in sorted(copy.root.rglob("*")):
+        if path.is_file():
+            click.echo(f"  {path.relative_to(copy.root).as_posix()}")
+
+
+@main.command("init-ci")
+@click.argument("assignment_dir", type=click.Path(path_type=Path))
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--notebook",
+    "notebooks",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A notebook in DEST to check (repeatable). Default: the assignment's template.",
+)
+@install_option
+@constraints_option
+@click.option("--force", is_flag=True, help="Overwrite the workflow if it exists.")
+def init_ci(
+    assignment_dir: Path,
+    dest: Path,
+    notebooks: tuple[Path, ...],
+    install: str,
+    constraints: Path | None,
+    force: bool,
+) -> None:
+    """Write a GitHub Actions workflow into the repository DEST that checks its notebooks.
+
+    DEST/.github/workflows/nngrade.yml installs nngrade, runs nngrade check on each
+    notebook against ASSIGNMENT_DIR (which must be inside DEST) and uploads the HTML
+    reports as the artifact nngrade-report, also when checks fail.
+    """
+    assignment = _load(assignment_dir)
+    try:
+        written = write_workflow(
+            assignment,
+            dest,
+            notebooks=notebooks,
+            install=install,
+            constraints=constraints,
+            force=force,
+        )
+    except WorkflowError as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+@main.command()
+@click.argument("assignment_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The zip to write, e.g. autograder.zip.",
+)
+@install_option
+@constraints_option
+@timeout_option
+@notebook_timeout_option
+def gradescope(
+    assignment_dir: Path,
+    out: Path,
+    install: str,
+    constraints: Path | None,
+    timeout: float,
+    notebook_timeout: float,
+) -> None:
+    """Build a Gradescope autograder zip for ASSIGNMENT_DIR.
+
+    It holds setup.sh (installs nngrade), run_autograder (grades the submitted notebook
+    with every check into results.json; hidden checks are shown once grades are
+    published) and a copy of the assignment with its hidden checks, never the solution.
+    """
+    assignment = _load(assignment_dir)
+    zip_path = build_autograder(
+        assignment,
+        out,
+        install=install,
+        constraints=constraints,
+        cell_timeout=timeout,
+        notebook_timeout=notebook_timeout,
+    )
+    click.echo(f"Autograder for Gradescope: {zip_path} (assignment version {assignment.version})")
+
+
+@main.command("gradescope-run", hidden=True)
+@click.argument("root", type=click.Path(path_type=Path, file_okay=False))
+@timeout_option
+@notebook_timeout_option
+def gradescope_run(root: Path, timeout: float, notebook_timeout: float) -> None:
+    """What an autograder's run_autograder calls: grade ROOT/submission into ROOT/results."""
+    options = GradingOptions(cell_timeout=timeout, notebook_timeout=notebook_timeout)
+    data = run_autograder(root, options)
+    click.echo(data["output"])
+    click.echo(f"Score: {format_points(data['score'])}")
 
 
 def _load(assignment_dir: Path) -> Assignment:
