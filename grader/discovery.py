@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from grader.assignment import CONFIG, Assignment, AssignmentError
-from grader.submission import read_notebook
+from grader.submission import Ungradable, read_notebook
 
 __all__ = [
     "METADATA_KEY",
@@ -98,9 +98,14 @@ def version_note(stamp: Stamp | None, assignment: Assignment) -> str:
 def choose_assignment(notebook: Path, assignment_dir: Path | None) -> tuple[Assignment, str]:
     """The assignment to check ``notebook`` against, and a note for the student ('' if
     none): ``assignment_dir`` when given, else the one its stamp names, found nearby.
-    Raises ``Ungradable`` (the notebook cannot be read), ``AssignmentError`` or
-    ``DiscoveryError``."""
-    stamp = read_stamp(notebook)
+    Raises ``AssignmentError``, ``DiscoveryError`` or, without ``assignment_dir``,
+    ``Ungradable`` (with it, grading says the notebook cannot be read, as CI should hear)."""
+    try:
+        stamp = read_stamp(notebook)
+    except Ungradable:
+        if assignment_dir is None:
+            raise
+        stamp = None
     if assignment_dir is not None:
         assignment = Assignment.load(assignment_dir)
     elif stamp is None:

@@ -60,6 +60,15 @@ def write_notebook(path: Path, source: str, metadata: dict[str, object] | None =
     return path
 
 
+def student_work(bundle: Path, name: str, source: str) -> Path:
+    """The bundle's stamped template as a student saves it: their code, under ``name``."""
+    nb = nbformat.read(bundle / "template.ipynb", as_version=4)
+    code = next(cell for cell in nb.cells if cell.cell_type == "code")
+    code.source = source
+    nbformat.write(nb, bundle / name)
+    return bundle / name
+
+
 def write_course(root: Path) -> Path:
     """``root/assignments/square`` and ``root/answers``; returns the assignment folder."""
     folder = root / "assignments" / "square"
