@@ -104,7 +104,9 @@ def test_check_writes_junit_json_summary_and_notices(
     assert (tmp_path / "out" / "mine.html").is_file()
 
 
-def test_without_github_there_are_no_notices(bundled: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_github_there_are_no_notices(
+    bundled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     notebook = student_work(bundled, "mine.ipynb", SOLUTION)
     run = CliRunner().invoke(main, ["check", str(notebook)])
