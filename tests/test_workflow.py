@@ -77,8 +77,8 @@ def test_install_spec_constraints_and_notebooks_are_configurable(
     refused = invoke("init-ci", repo, repo, "--notebook", repo / "hw 1.ipynb")
     assert refused.exit_code == 2 and "pass --force" in refused.stderr
     wheel = "./wheels/nngrade-0.1.0-py3-none-any.whl"
-    notebooks = ["--notebook", repo / "template.ipynb", "--notebook", repo / "hw 1.ipynb"]
-    options = ["--force", "--install", wheel, "--constraints", mine, *notebooks]
+    options: list[str | Path] = ["--force", "--install", wheel, "--constraints", mine]
+    options += ["--notebook", repo / "template.ipynb", "--notebook", repo / "hw 1.ipynb"]
     run = invoke("init-ci", repo, repo, *options)
     assert run.exit_code == 0, run.output
     found = steps(repo)
