@@ -13,7 +13,13 @@ from grader.assignment import Assignment
 from grader.cli import main
 from grader.discovery import read_stamp, stamp_notebook, student_version
 from tests.conftest import ASSIGNMENTS
-from tests.course_samples import SOLUTION, student_env, student_work, write_course
+from tests.course_samples import (
+    SOLUTION,
+    student_env,
+    student_work,
+    visible_checks_import_reference,
+    write_course,
+)
 
 
 def _files(root: Path) -> list[str]:
@@ -82,30 +88,32 @@ def test_a_student_self_checks_the_bundle_without_flags(tmp_path: Path) -> None:
 
 
 # Until branch `checks` lands, the course's visible checks import reference/ (the solutions),
-# which a student's nngrade does not have; this test is what that branch must make pass.
-_WAITING_FOR_CHECKS = [
-    folder.name
-    for folder in sorted(ASSIGNMENTS.iterdir())
-    if any(
-        "import reference" in path.read_text() for path in Assignment.load(folder).checks
+# which a student's nngrade does not have; these cases are what that branch must make pass.
+COURSE = [
+    pytest.param(
+        folder.name,
+        marks=pytest.mark.skipif(
+            visible_checks_import_reference(folder),
+            reason=f"the visible checks of {folder.name} still import reference/",
+        ),
     )
+    for folder in sorted(ASSIGNMENTS.iterdir())
 ]
 
 
-@pytest.mark.skipif(
-    bool(_WAITING_FOR_CHECKS),
-    reason=f"visible checks of {', '.join(_WAITING_FOR_CHECKS)} still import reference/",
-)
-@pytest.mark.parametrize("name", sorted(p.name for p in ASSIGNMENTS.iterdir()))
-def test_each_course_solution_passes_its_bundled_self_check(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize("name", COURSE)
+def test_each_course_assignment_self_checks_from_its_bundle(tmp_path: Path, name: str) -> None:
     assignment = Assignment.load(ASSIGNMENTS / name)
     repo = tmp_path / name
     run = CliRunner().invoke(main, ["bundle", str(assignment.root), str(repo)])
     assert run.exit_code == 0, run.output
+    assert not _reference_is_importable(repo)
+    # The untouched template fails checks (exit 1); it must not crash them (exit 2).
+    untouched = _nngrade(repo, "check", "template.ipynb", "--timeout", "60")
+    assert untouched.returncode == 1, untouched.stdout + untouched.stderr
     assert assignment.solution is not None
     # The solution as a student's finished template: in the bundle, stamped like it.
     (repo / "solution.ipynb").write_bytes(assignment.solution.read_bytes())
     stamp_notebook(repo / "solution.ipynb", Assignment.load(repo))
-    assert not _reference_is_importable(repo)
     done = _nngrade(repo, "check", "solution.ipynb", "--timeout", "60")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.assignment import Assignment
 from grader.cli import main
-from tests.course_samples import ROOT, VENV_BIN, student_env
+from tests.course_samples import ROOT, VENV_BIN, student_env, visible_checks_import_reference
 
 _BLOCK = re.compile(r"<!-- tested(?::(?P<spec>[^>]*))? -->\n```sh\n(?P<code>.*?)```", re.S)
 # Repository paths in an example, as a reader in the checkout would type them.
@@ -70,18 +69,9 @@ def test_each_users_section_has_a_tested_example() -> None:
     } <= sections
 
 
-def _waiting_for_checks(example: Example) -> bool:
-    # A bundle's visible checks that import reference/ cannot run where students run them;
-    # branch `checks` rewrites them.
-    if example.bundle is None:
-        return False
-    checks = Assignment.load(ROOT / example.bundle[0]).checks
-    return any("import reference" in path.read_text() for path in checks)
-
-
 @pytest.mark.parametrize("example", examples(), ids=str)
 def test_the_example_runs(example: Example, tmp_path: Path) -> None:
-    if _waiting_for_checks(example):
+    if example.bundle and visible_checks_import_reference(ROOT / example.bundle[0]):
         pytest.skip("the bundle's visible checks still import reference/ (branch checks)")
     if example.bundle is not None:
         assignment, folder = example.bundle
