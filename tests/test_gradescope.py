@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.gradescope import ROOT_ENV
+from tests.conftest import RELU
 from tests.course_samples import SOLUTION, WRONG, student_env, write_course, write_notebook
 
 
@@ -142,3 +143,18 @@ def test_results_are_written_even_when_nngrade_cannot_start(
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0.0 and "could not run nngrade" in results["output"]
     assert stat.S_IMODE((root / "run_autograder").stat().st_mode) == 0o755
+
+
+def test_a_course_autograder_carries_reference_and_grades_the_solution(tmp_path: Path) -> None:
+    # The course's checks import reference/ through `packages`: the zip must carry it.
+    out = tmp_path / "relu.zip"
+    run = CliRunner().invoke(main, ["gradescope", str(RELU), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "assignment/packages/reference/__init__.py" in zipfile.ZipFile(out).namelist()
+    root = unpack(out, tmp_path / "autograder")
+    shutil.copy(RELU / "solution.ipynb", root / "submission" / "relu.ipynb")
+    done, results = run_autograder(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tests = results["tests"]
+    assert results["score"] == sum(t["max_score"] for t in tests) > 0
+    assert "after_published" in {t["visibility"] for t in tests}
