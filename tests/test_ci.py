@@ -129,3 +129,15 @@ def test_an_unreadable_notebook_still_reports_to_ci(
     case = ET.parse(junit).getroot().find("testsuite/testcase")
     assert case is not None and case.find("error") is not None
     assert "could not be checked" in summary.read_text()
+
+
+def test_checks_newer_than_the_notebook_are_a_note_in_the_output_and_report(
+    bundled: Path, tmp_path: Path
+) -> None:
+    notebook = student_work(bundled, "mine.ipynb", SOLUTION)
+    checks = bundled / "test_square.py"
+    checks.write_text(checks.read_text() + "\n# a check added since\n")
+    run = CliRunner().invoke(main, ["check", str(notebook), "--report", str(tmp_path)])
+    assert run.exit_code == 0, run.output
+    assert run.stdout.startswith(f"Squares ({bundled.resolve()})\nNote: Your notebook was made")
+    assert "made from another version of this assignment" in (tmp_path / "mine.html").read_text()
