@@ -94,6 +94,7 @@ def test_setup_sh_is_valid_bash_and_installs_with_the_constraints(autograder: Pa
         (SOLUTION, 6.0, ["passed", "passed", "passed"]),
         (WRONG, 5.0, ["passed", "failed", "passed"]),
     ],
+    ids=["solution", "wrong"],
 )
 def test_run_autograder_grades_with_hidden_checks(
     autograder: Path, tmp_path: Path, source: str, score: float, statuses: list[str]

@@ -113,7 +113,9 @@ def run_steps(repo: Path, summary: Path) -> list[int]:
     return codes
 
 
-@pytest.mark.parametrize(("work", "code", "points"), [(WRONG, 1, "2/3"), (SOLUTION, 0, "3/3")])
+@pytest.mark.parametrize(
+    ("work", "code", "points"), [(WRONG, 1, "2/3"), (SOLUTION, 0, "3/3")], ids=["wrong", "solution"]
+)
 def test_the_check_step_runs_here_as_on_github(
     repo: Path, tmp_path: Path, work: str, code: int, points: str
 ) -> None:
