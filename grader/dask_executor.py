@@ -31,6 +31,7 @@ from grader.assignment import Assignment
 from grader.executor import ExecutorUnavailable, grade_one
 from grader.grading import GradingOptions, new_result
 from grader.results import SubmissionResult
+from grader.sandbox import bwrap_problem
 from grader.shipping import (
     Shipment,
     Ticket,
@@ -80,6 +81,8 @@ class DaskExecutor:
                     f"the Dask workers could not load the assignment ({type(exc).__name__}: "
                     f"{exc}); is nngrade[dask] installed on every worker?"
                 ) from None
+            if options.sandbox == "bwrap":
+                _require_bwrap(client)
             settings = options_to_data(options)
             waiting = list(reversed(submissions))  # popped from the end: in order
             finished = as_completed(loop=client.loop)
@@ -135,6 +138,17 @@ class DaskExecutor:
                 f"{WORKER_TIMEOUT:g} s; start some with: dask worker {self.scheduler} --nthreads 1"
             ) from None
         return client
+
+
+def _require_bwrap(client: Client) -> None:
+    """--sandbox bwrap on a worker that cannot run it would fail every submission it
+    takes: refuse up front, naming the worker."""
+    problems = sorted((address, why) for address, why in client.run(bwrap_problem).items() if why)
+    if problems:
+        address, problem = problems[0]
+        raise ExecutorUnavailable(
+            f"--sandbox bwrap: the Dask worker at {address} cannot use it: {problem}"
+        )
 
 
 def _key(submission: Submission) -> str:

@@ -29,9 +29,10 @@ from distributed import Client, LocalCluster
 from nbformat.v4 import new_code_cell
 
 from grader.assignment import Assignment
-from grader.batch import grade_batch
+from grader.batch import grade_batch, grade_many
 from grader.cli import main
 from grader.dask_executor import DaskExecutor
+from grader.executor import ExecutorUnavailable
 from grader.gradebook import Gradebook
 from grader.grading import GradingOptions
 from grader.report import render_report
@@ -232,6 +233,36 @@ def test_a_submission_whose_workers_keep_dying_is_recorded_as_an_error(
     result = results["sleeper"]
     assert result.status == "error"
     assert result.reason.startswith("the grading worker died 2 times while grading it")
+
+
+def test_sandbox_bwrap_is_refused_up_front_when_a_worker_cannot_run_it(
+    cluster: LocalCluster, client: Client
+) -> None:
+    def break_bwrap() -> None:  # on each worker: what a host without bubblewrap reports
+        import grader.sandbox
+
+        grader.sandbox._real_bwrap_problem = grader.sandbox.bwrap_problem  # type: ignore[attr-defined]
+        grader.sandbox.bwrap_problem = lambda: "no bwrap on this host"  # type: ignore[assignment]
+
+    def repair_bwrap() -> None:
+        import grader.sandbox
+
+        grader.sandbox.bwrap_problem = grader.sandbox._real_bwrap_problem  # type: ignore[attr-defined]
+
+    client.run(break_bwrap)
+    try:
+        options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED, sandbox="bwrap")
+        with pytest.raises(ExecutorUnavailable) as refused:
+            grade_many(
+                Assignment.load(RELU),
+                [NOTEBOOKS / "correct.ipynb"],
+                options,
+                executor=DaskExecutor(cluster.scheduler_address),
+            )
+    finally:
+        client.run(repair_bwrap)
+    assert str(refused.value).startswith("--sandbox bwrap: the Dask worker at tcp://127.0.0.1:")
+    assert str(refused.value).endswith("cannot use it: no bwrap on this host")
 
 
 def nngrade(*args: str | Path, **env: str) -> subprocess.Popen[str]:
