@@ -247,8 +247,12 @@ def test_sandbox_bwrap_is_refused_up_front_when_a_worker_cannot_run_it(
     def repair_bwrap() -> None:
         import grader.sandbox
 
-        grader.sandbox.bwrap_problem = grader.sandbox._real_bwrap_problem  # type: ignore[attr-defined]
+        # A worker restarted since (an earlier test killed workers) was never broken.
+        real = getattr(grader.sandbox, "_real_bwrap_problem", grader.sandbox.bwrap_problem)
+        grader.sandbox.bwrap_problem = real  # type: ignore[assignment]
 
+    # Every worker broken: one still restarting after an earlier test's kill would miss it.
+    client.wait_for_workers(2)
     client.run(break_bwrap)
     try:
         options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED, sandbox="bwrap")
