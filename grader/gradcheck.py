@@ -159,8 +159,9 @@ def parameter_gradients_at_once(
     for name in names:
         grad = np.empty(np.shape(params[name]), dtype=np.float64)
         for i in range(grad.size):
-            found = {k: next(values) for k in offsets}
-            grad.flat[i] = _centred(lambda x: found[round(x / step)], 0.0, step)
+            # Keyed by the offsets _centred asks for at 0.0 (exactly k * step: 0.0 - 2h is -2h).
+            found = {k * step: next(values) for k in offsets}
+            grad.flat[i] = _centred(found.__getitem__, 0.0, step)
         grads[name] = grad
     return grads
 

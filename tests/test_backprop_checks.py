@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 import reference
 from grader.assignment import Assignment
@@ -191,6 +190,7 @@ def test_a_reference_bug_is_never_blamed_on_the_student(tmp_path: Path) -> None:
 def test_visible_checks_judge_against_the_notebooks_own_forward_pass() -> None:
     """A notebook whose forward_pass computes something else is told so, not given
     gradients of the wrong network to match."""
+
     def forward_pass(x: np.ndarray, params: dict) -> np.ndarray:
         reference.forward_pass(x, params)
         params["A3"] = params["A3"] * 2  # no longer probabilities
@@ -209,8 +209,9 @@ def test_visible_checks_judge_against_the_notebooks_own_forward_pass() -> None:
 def test_wrong_values_say_what_the_expected_values_are() -> None:
     bad = failed(grade(altered(lambda g: {**g, "db3": g["db3"] * 2})))
     assert set(bad) == {"test_gradient[db3]"}
-    assert "numerical gradients (centred differences) of the mean cross-entropy of your " in (
-        bad["test_gradient[db3]"]
+    assert (
+        "numerical gradients (centred differences) of the mean cross-entropy of your "
+        in (bad["test_gradient[db3]"])
     )
 
 

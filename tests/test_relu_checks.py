@@ -62,8 +62,9 @@ def test_relu_right_only_on_the_fixed_examples_fails_on_random_inputs() -> None:
 def test_d_relu_is_judged_against_the_slope_of_the_students_relu() -> None:
     bad = failed(grade(relu, on_the_examples_only(d_relu)))
     assert set(bad) == {f"test_d_relu_values[{case}]" for case in ("0-D", "1-D", "2-D", "3-D")}
-    assert "compared with the slope of your relu, by centred differences" in (
-        bad["test_d_relu_values[3-D]"]
+    assert (
+        "compared with the slope of your relu, by centred differences"
+        in (bad["test_d_relu_values[3-D]"])
     )
 
 

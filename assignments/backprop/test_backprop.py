@@ -129,6 +129,7 @@ def mean_cross_entropies(
     forward_pass cannot do this (it would have to be written for fixed sizes), or gets a
     different loss than one network at a time, the networks go one per call.
     """
+
     def alone(weights: Mapping[str, np.ndarray]) -> float:
         a3 = notebook.call("forward_pass", x, dict(weights)).value
         return mean_cross_entropy(np.asarray(a3, dtype=np.float64), y_true)
