@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 
 from grader.assignment import Assignment
 from tests.conftest import ASSIGNMENTS, CELL_TIMEOUT, SEED, TORCH_CELL_TIMEOUT
+from tests.course_samples import student_env
 
 NAMES = sorted(path.parent.name for path in ASSIGNMENTS.glob("*/assignment.toml"))
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
@@ -232,12 +232,11 @@ def test_the_students_copy_self_checks_without_the_reference(name: str, tmp_path
     for stem in VISIBLE_FAILURES[name]:
         shutil.copy(NOTEBOOKS / name / f"{stem}.ipynb", submissions)
     timeout = TORCH_CELL_TIMEOUT if name in ("bce", "torch_mlp") else CELL_TIMEOUT
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     process = subprocess.run(
         [sys.executable, "-c", SELF_CHECK, str(tmp_path / "bundle"), str(timeout), str(SEED)]
         + [str(path) for path in sorted(submissions.iterdir())],
         cwd=tmp_path,
-        env=env,
+        env=student_env(),
         capture_output=True,
         text=True,
         timeout=300,
