@@ -34,7 +34,7 @@ EVERY_LABEL = torch.arange(10).repeat(EVALUATE_IMAGES)
 
 
 def made_up_images(rng: np.random.Generator, labels: np.ndarray) -> torch.Tensor:
-    """Images (N, 1, 28, 28) in [0, 1], each a blurred copy of its label's own random
+    """Images (N, 1, 28, 28) in [0, 1], each a noisy copy of its label's own random
     pattern: a problem any right network and training loop start learning at once."""
     patterns = rng.uniform(0.0, 1.0, (10, 1, 28, 28))
     noise = rng.uniform(0.0, 1.0, (len(labels), 1, 28, 28))
