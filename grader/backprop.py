@@ -19,7 +19,7 @@ from grader.compare import describe, expect_array
 from grader.failures import CheckFailure
 from grader.gradcheck import TOLERANCE, compare_gradients, expect_gradient
 
-__all__ = ["GradientCall", "batch_factor_hints", "chain_hint"]
+__all__ = ["GradientCall", "batch_factor_hints", "chain_hint", "expect_working"]
 
 
 @dataclass
@@ -32,7 +32,25 @@ class GradientCall:
     numerical: Mapping[str, np.ndarray]  # the same gradients by centred differences
     m: int  # the batch size, for the 1/m and m hints
     activation: str = "sigmoid"
+    # Where the expected values come from, said after a wrong value, when they are the
+    # numerical gradients themselves (see ``against_numerical``); None: the reference's.
+    basis: str | None = None
     _mismatches: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def against_numerical(
+        cls,
+        call: CallResult,
+        numerical: Mapping[str, np.ndarray],
+        *,
+        m: int,
+        basis: str,
+        activation: str = "sigmoid",
+    ) -> GradientCall:
+        """Judge the call against numerical gradients alone, with the same hints: for checks
+        that students run themselves and that must not hold a reference solution. ``basis``
+        says in the messages where the numerical gradients come from."""
+        return cls(call, numerical, numerical, m, activation, basis=basis)
 
     def gradients(self) -> Mapping[object, object]:
         """What the call returned; fails the check unless it is a dict."""
@@ -90,6 +108,8 @@ class GradientCall:
 
     def _numerical_note(self, name: str, actual: object) -> str:
         """The relative error against the numerical gradient, where one can be computed."""
+        if self.basis:  # the expected values are the numerical gradient: say whose
+            return f"\n{self.basis}"
         try:
             got = np.asarray(actual, dtype=np.float64)
             result = compare_gradients(got, self.numerical[name])
@@ -112,6 +132,18 @@ class GradientCall:
         if near:
             text += f' Did you mean {near[0]!r}? The checks look for the exact key "{name}".'
         return text
+
+
+def expect_working(call: GradientCall) -> GradientCall:
+    """Fail unless the call returned at least one right gradient: credit for the checks
+    beyond the gradients themselves only goes to a backward pass that works."""
+    call.gradients()
+    if not any(call.right.values()):
+        raise CheckFailure(
+            f"{call.call.what} returned no right gradient yet (see the checks of each "
+            "gradient), so this check gives no credit."
+        )
+    return call
 
 
 def batch_factor_hints(m: int) -> dict[float, str]:

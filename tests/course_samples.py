@@ -11,8 +11,6 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.assignment import Assignment
-
 ROOT = Path(__file__).resolve().parent.parent
 # The venv's commands (nngrade, python) first, as a student's shell would have them.
 VENV_BIN = Path(sys.executable).parent
@@ -98,10 +96,3 @@ def student_env(**extra: str) -> dict[str, str]:
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)
     return env
-
-
-def visible_checks_import_reference(folder: Path) -> bool:
-    """Whether an assignment's visible checks import reference/, which students do not get.
-    True for the course's assignments until branch `checks` rewrites their checks."""
-    checks = Assignment.load(folder).checks
-    return any("import reference" in path.read_text() for path in checks)

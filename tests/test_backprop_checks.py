@@ -29,7 +29,11 @@ Grads = dict[str, np.ndarray]
 def grade(
     backward_pass: Callable[..., Any], *, include_hidden: bool = True
 ) -> dict[str, CheckResult]:
-    transport = InProcessTransport({"backward_pass": backward_pass})
+    # The template's forward_pass, which the visible checks run for the forward cache and
+    # the numerical gradients.
+    transport = InProcessTransport(
+        {"backward_pass": backward_pass, "forward_pass": reference.forward_pass}
+    )
     results = run_checks(ASSIGNMENT, transport, seed=3, include_hidden=include_hidden)
     return {r.name: r for r in results}
 
@@ -54,6 +58,7 @@ def test_reference_as_a_student_scores_full_marks() -> None:
     assert [results[f"test_gradient[{g}]"].max_points for g in GRADIENTS] == [2.0] * 6
     visible = grade(reference.backward_pass, include_hidden=False)
     assert sum(r.max_points for r in visible.values()) == FULL - 1
+    assert sum(r.points for r in visible.values()) == FULL - 1
 
 
 def test_flipped_sign() -> None:
@@ -168,7 +173,56 @@ def test_a_reference_bug_is_never_blamed_on_the_student(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(reference, "backward_pass", doubled)
     results = grade(right)
-    assert {r.outcome for r in results.values()} == {"error"}
-    message = results["test_gradient[dW1]"].message
+    # Only the hidden check uses the reference; the visible ones never see it.
+    assert {r.name for r in results.values() if r.outcome == "error"} == {"test_other_layer_sizes"}
+    assert sum(r.points for r in results.values()) == FULL - 1
+    message = results["test_other_layer_sizes"].message
     assert "the reference dW1 disagrees with the numerical gradient" in message
     assert "not necessarily in your code" in message
+
+
+def test_visible_checks_judge_against_the_notebooks_own_forward_pass() -> None:
+    """A notebook whose forward_pass computes something else is told so, not given
+    gradients of the wrong network to match."""
+
+    def forward_pass(x: np.ndarray, params: dict) -> np.ndarray:
+        reference.forward_pass(x, params)
+        params["A3"] = params["A3"] * 2  # no longer probabilities
+        return params["A3"]
+
+    transport = InProcessTransport(
+        {"backward_pass": reference.backward_pass, "forward_pass": forward_pass}
+    )
+    results = run_checks(ASSIGNMENT, transport, seed=3, include_hidden=False)
+    message = results[0].message
+    assert all(not r.passed for r in results)
+    assert "run your notebook's forward_pass (given in the template) first" in message
+    assert "each column summing to 1" in message
+
+
+def test_wrong_values_say_what_the_expected_values_are() -> None:
+    bad = failed(grade(altered(lambda g: {**g, "db3": g["db3"] * 2})))
+    assert set(bad) == {"test_gradient[db3]"}
+    assert (
+        "numerical gradients (centred differences) of the mean cross-entropy of your "
+        in (bad["test_gradient[db3]"])
+    )
+
+
+def test_a_forward_pass_written_for_fixed_sizes_is_called_one_network_at_a_time() -> None:
+    """The numerical gradients put many networks side by side into one forward_pass call;
+    a forward_pass that cannot take that still gets the same, right, grades."""
+    wide_calls = []
+
+    def fixed_sizes(x: np.ndarray, params: dict) -> np.ndarray:
+        if x.shape[0] != 5:
+            wide_calls.append(x.shape)
+            raise ValueError("written for n_in = 5")
+        return reference.forward_pass(x, params)
+
+    transport = InProcessTransport(
+        {"backward_pass": reference.backward_pass, "forward_pass": fixed_sizes}
+    )
+    results = run_checks(ASSIGNMENT, transport, seed=3, include_hidden=False)
+    assert wide_calls and all(r.passed for r in results)
+    assert sum(r.points for r in results) == FULL - 1

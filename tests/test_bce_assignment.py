@@ -83,12 +83,20 @@ def test_wrong_architecture_names_the_layer(graded_bce: dict[str, SubmissionResu
     assert "Layer 2 is Sigmoid where ReLU was expected" in bad["test_net_architecture"]
     # Without the final sigmoid the outputs are not probabilities: said so, not "clamp".
     assert "end net with a Sigmoid" in bad["test_training_with_bce_loss"]
+    assert "test_training_tells_digits_apart" in bad and graded_bce["wrong_architecture"].score == 6
 
 
 def test_a_float_loss_cannot_train(graded_bce: dict[str, SubmissionResult]) -> None:
     result = graded_bce["loss_as_float"]
-    assert set(failed(result)) == {"test_training_with_bce_loss"}
+    # The visible training check says why; the hidden one on the digits gives no credit
+    # for a run that cannot train (2 points, as when training was one 2-point check).
+    assert set(failed(result)) == {
+        "test_training_with_bce_loss",
+        "test_training_tells_digits_apart",
+    }
     assert "returned a float" in failed(result)["test_training_with_bce_loss"]
+    assert "does not run to the end" in failed(result)["test_training_tells_digits_apart"]
+    assert result.score == FULL - 2
 
 
 def test_failing_data_cell_costs_nothing(graded_bce: dict[str, SubmissionResult]) -> None:
@@ -96,3 +104,9 @@ def test_failing_data_cell_costs_nothing(graded_bce: dict[str, SubmissionResult]
     assert result.score == FULL
     errors = [e for e in result.cells if e.kind == "error"]
     assert len(errors) == 1 and "mnist.npz" in errors[0].summary
+
+
+def test_visible_and_hidden_points(graded_bce: dict[str, SubmissionResult]) -> None:
+    checks = graded_bce["solution"].checks
+    assert sum(c.max_points for c in checks if not c.hidden) == FULL - 1
+    assert [c.name for c in checks if c.hidden] == ["test_training_tells_digits_apart"]

@@ -17,7 +17,6 @@ from tests.course_samples import (
     SOLUTION,
     student_env,
     student_work,
-    visible_checks_import_reference,
     write_course,
 )
 
@@ -87,18 +86,9 @@ def test_a_student_self_checks_the_bundle_without_flags(tmp_path: Path) -> None:
     assert (repo_dir / "Copy_of_template.html").is_file()
 
 
-# Until branch `checks` lands, the course's visible checks import reference/ (the solutions),
-# which a student's nngrade does not have; these cases are what that branch must make pass.
-COURSE = [
-    pytest.param(
-        folder.name,
-        marks=pytest.mark.skipif(
-            visible_checks_import_reference(folder),
-            reason=f"the visible checks of {folder.name} still import reference/",
-        ),
-    )
-    for folder in sorted(ASSIGNMENTS.iterdir())
-]
+# Every assignment of the course: its visible checks import no reference/ (see
+# tests/test_visible_checks.py), so a student's nngrade runs them from the bundle.
+COURSE = sorted(folder.name for folder in ASSIGNMENTS.iterdir())
 
 
 @pytest.mark.parametrize("name", COURSE)

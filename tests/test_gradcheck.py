@@ -16,6 +16,8 @@ from grader.gradcheck import (
     elementwise_derivative,
     expect_gradient,
     numerical_gradient,
+    parameter_gradients,
+    parameter_gradients_at_once,
     relative_error,
 )
 from tests.compare_support import failure
@@ -145,3 +147,23 @@ def test_expect_gradient_explains_a_mismatch() -> None:
 )
 def test_expect_gradient_explains_shape_and_nan_like_expect_array(actual, text) -> None:
     assert text in failure(expect_gradient, actual, 2 * X, what="grad")
+
+
+def test_parameter_gradients_at_once_are_the_one_at_a_time_ones() -> None:
+    rng = np.random.default_rng(4)
+    params = reference.init_params((3, 4, 2, 3), rng)
+    x, y_true = rng.standard_normal((3, 5)), np.eye(3)[:, [0, 2, 1, 1, 0]]
+    names = ("W1", "b3")
+    calls = []
+
+    def losses(points):
+        calls.append(len(points))
+        return [reference.loss(x, y_true, p) for p in points]
+
+    at_once = parameter_gradients_at_once(losses, params, names)
+    one_by_one = parameter_gradients(lambda p: reference.loss(x, y_true, p), params, names)
+    assert calls == [4 * (12 + 3)]  # four points per element, all in one call
+    for name in names:
+        np.testing.assert_array_equal(at_once[name], one_by_one[name])
+    with pytest.raises(ValueError, match="losses must return 60 values, not 59"):
+        parameter_gradients_at_once(lambda points: losses(points)[1:], params, names)

@@ -37,6 +37,10 @@ def test_wrong_values_names_the_negative_inputs(graded_relu: dict[str, Submissio
     assert "All of them are where x < 0" in bad["test_relu_values[2-D]"].message
     assert not any(name.startswith("test_d_relu") for name in bad)
     assert {"test_relu_values[3-D]", "test_does_not_modify_input[relu]"} <= set(bad)
+    # Every fixed example has negative inputs: the 4 points of relu's values and the 1 of
+    # leaving x alone (which needs right values). The hidden extreme values judge only the
+    # signs relu gets right, so the same mistake does not cost a point there again.
+    assert "test_relu_extreme_values" not in bad and result.score == FULL - 5
 
 
 def test_only_2d_gets_the_2d_cases(graded_relu: dict[str, SubmissionResult]) -> None:
@@ -46,6 +50,8 @@ def test_only_2d_gets_the_2d_cases(graded_relu: dict[str, SubmissionResult]) -> 
     message = failed(result)["test_relu_values[1-D]"].message
     assert "raised an exception" in message and "TypeError" in message
     assert "cell 3, line 2, in relu" in message  # the student's own line
+    # The hidden extreme values are 2-D: they do not fail a relu again for its shapes.
+    assert "test_relu_extreme_values" in passed and result.score == 4.5
 
 
 def test_derivative_at_zero(graded_relu: dict[str, SubmissionResult]) -> None:

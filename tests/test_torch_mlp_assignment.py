@@ -31,6 +31,8 @@ def test_seed_as_handed_in_gets_full_marks(graded_torch_mlp: dict[str, Submissio
 def test_logsigmoid_is_named(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
     bad = failed(graded_torch_mlp["logsigmoid"])
     assert "forward() uses LogSigmoid between its Linear layers" in bad["test_architecture"]
+    # The hidden check of Net's output leaves to the visible one the layers it names.
+    assert "test_forward_of_its_own_weights" not in bad
 
 
 def test_wrong_sizes_name_the_layer(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
@@ -40,6 +42,8 @@ def test_wrong_sizes_name_the_layer(graded_torch_mlp: dict[str, SubmissionResult
     assert (
         "Layer 2 is Linear(128, 32) where Linear(128, 64) was expected" in bad["test_architecture"]
     )
+    # 2 visible points for the architecture; its output is right for its own weights.
+    assert result.score == FULL - 2
 
 
 def test_missing_flatten(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
@@ -81,3 +85,10 @@ def test_evaluate_in_train_mode_with_gradients(
     mode = bad["test_evaluate_mode"]
     assert "left the model in training mode" in mode and "torch.no_grad()" in mode
     assert "a fraction; the assignment asks for a percentage" in bad["test_evaluate_values"]
+
+
+def test_visible_and_hidden_points(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
+    checks = graded_torch_mlp["solution"].checks
+    assert sum(c.max_points for c in checks if not c.hidden) == FULL - 2
+    hidden = [c.name for c in checks if c.hidden]
+    assert hidden == ["test_forward_of_its_own_weights", "test_short_training_run"]

@@ -1,56 +1,57 @@
-"""Checks for the PyTorch MLP assignment (seed 000, tasks 3-4): ``Net``, ``train``, ``evaluate``.
+"""Visible checks for the PyTorch MLP assignment (seed 000, tasks 3-4): ``Net``, ``train``,
+``evaluate``.
 
-Every check builds a fresh ``Net()`` in the kernel, seeded from the grading seed, and
-runs the student's code on the bundled digits (never on the notebook's own data).
+Students get these to self-check, so they hold no solution: Net is judged by the layers it
+calls and the shape of its output; train and evaluate by what they do to a fresh Net(),
+seeded from the grading seed, on made-up images (never the notebook's own data). evaluate
+gets every image once with each of the ten labels, so whatever the model predicts, exactly
+a tenth of its answers are right. Net's output against a reference forward pass, and a
+short training run on the bundled digits, are in hidden_torch_mlp.py.
+
+8 points here, 10 when grading (hidden_torch_mlp.py adds 2).
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional
 
-import reference
 from grader import CheckFailure, Notebook, expect_layers, expect_scalar
-from reference import digits
 
 LINEAR_LAYERS = ["Linear(784, 128)", "Linear(128, 64)", "Linear(64, 10)"]
-# Over many seeds the solution reaches 92-94% with these; the target leaves a margin.
 BATCH_SIZE = 32
 LEARNING_RATE = 0.05
-EPOCHS = 10
-TARGET_ACCURACY = 0.85
+# 45 batches of 32 for train(), as many as the digits' training set makes.
+TRAIN_IMAGES = 1440
+# evaluate(): each image with all ten labels, in batches of whole groups of ten.
+EVALUATE_IMAGES = 12
+EVALUATE_BATCH = 30
+EVERY_LABEL = torch.arange(10).repeat(EVALUATE_IMAGES)
 
 
-@cache
-def data() -> tuple[torch.Tensor, ...]:
-    """(x_train, y_train, x_test, y_test): images (N, 1, 28, 28) in [0, 1], labels 0-9."""
-    d = digits.load()
-
-    def images(a: np.ndarray) -> torch.Tensor:
-        return torch.tensor(a / 255, dtype=torch.float32).unsqueeze(1)
-
-    return images(d.x_train), torch.tensor(d.y_train), images(d.x_test), torch.tensor(d.y_test)
+def made_up_images(rng: np.random.Generator, labels: np.ndarray) -> torch.Tensor:
+    """Images (N, 1, 28, 28) in [0, 1], each a noisy copy of its label's own random
+    pattern: a problem any right network and training loop start learning at once."""
+    patterns = rng.uniform(0.0, 1.0, (10, 1, 28, 28))
+    noise = rng.uniform(0.0, 1.0, (len(labels), 1, 28, 28))
+    return torch.tensor(0.7 * patterns[labels] + 0.3 * noise, dtype=torch.float32)
 
 
 def seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_architecture(notebook: Notebook, rng: np.random.Generator) -> None:
     """Net is Linear(784, 128) → ReLU → Linear(128, 64) → ReLU → Linear(64, 10)"""
     x = torch.rand(5, 784)
     trace = notebook.run("torch.trace", "Net", x, seed=seed(rng), what="Net()").value
     linear = [call for call in trace["calls"] if call["type"] == "Linear"]
     expect_layers(linear, LINEAR_LAYERS, what="Net (counting its Linear layers)")
-    weights = [(layer["weight"].numpy(), layer["bias"].numpy()) for layer in trace["linear"]]
-    expected = reference.linear_relu_stack(x.numpy(), weights)
-    if np.allclose(trace["output"].numpy(), expected, rtol=1e-4, atol=1e-5):
-        return
     others = sorted({call["type"] for call in trace["calls"]} - {"Linear", "ReLU"})
     if others:
         used = ", ".join(others)
@@ -58,11 +59,6 @@ def test_architecture(notebook: Notebook, rng: np.random.Generator) -> None:
             f"Net's forward() uses {used} between its Linear layers; the assignment asks for "
             "ReLU after the first and the second Linear layer, and nothing after the last."
         )
-    raise CheckFailure(
-        "Net's output is not Linear → ReLU → Linear → ReLU → Linear of its own weights. "
-        "Check forward(): a ReLU after each of the first two layers, none after the last "
-        "(nn.CrossEntropyLoss applies the softmax)."
-    )
 
 
 @pytest.mark.points(1, shared=True)
@@ -82,7 +78,8 @@ def test_output_shape(notebook: Notebook, rng: np.random.Generator, shape: tuple
 
 
 def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> dict[str, Any]:
-    x, y, _, _ = data()
+    labels = rng.integers(0, 10, TRAIN_IMAGES)
+    x, y = made_up_images(rng, labels), torch.tensor(labels)
     return notebook.run(
         "torch.train_epoch",
         "Net",
@@ -155,17 +152,24 @@ def test_train_returns_mean_batch_loss(notebook: Notebook, rng: np.random.Genera
 
 
 def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> dict[str, Any]:
-    _, _, x, y = data()
+    x, y = every_label(rng)
     return notebook.run(
         "torch.evaluate",
         "Net",
         "evaluate",
         x,
         y,
-        batch_size=BATCH_SIZE,
+        batch_size=EVALUATE_BATCH,
         seed=seed(rng),
         what="evaluate(model, test_loader)",
     ).value
+
+
+def every_label(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """EVALUATE_IMAGES images, each ten times in a row, with the labels 0 to 9: a model
+    predicts one class per image, so exactly one in ten of its predictions is right."""
+    images = made_up_images(rng, rng.integers(0, 10, EVALUATE_IMAGES))
+    return images.repeat_interleave(10, dim=0), EVERY_LABEL
 
 
 @pytest.mark.points(1)
@@ -176,25 +180,22 @@ def test_evaluate_values(notebook: Notebook, rng: np.random.Generator) -> None:
     returned = run["returned"]
     if not (isinstance(returned, tuple | list) and len(returned) == 2):
         raise CheckFailure(f"{what} returned {returned!r}; expected (mean loss, accuracy).")
-    _, _, _, y = data()
-    logits, labels = run["outputs"].numpy(), y.numpy()
-    starts = range(0, len(labels), BATCH_SIZE)
-    batch_means = [
-        reference.softmax_cross_entropy(logits[i : i + BATCH_SIZE], labels[i : i + BATCH_SIZE])
-        for i in starts
-    ]
-    # The mean of the batch means, as asked; the mean over all examples is as good.
-    loss = float(returned[0]) if np.size(returned[0]) == 1 else returned[0]
-    overall = reference.softmax_cross_entropy(logits, labels)
-    if not np.isclose(loss, overall, rtol=1e-4):
-        expect_scalar(loss, float(np.mean(batch_means)), what=f"{what}[0], the loss", rtol=1e-4)
-    percent = 100 * float(np.mean(logits.argmax(axis=1) == labels))
+    labels = EVERY_LABEL
+    # Batches of equal size: the mean of the batch losses is the loss over all examples,
+    # which the notebook's criterion (nn.CrossEntropyLoss) computes from the outputs.
+    loss = float(functional.cross_entropy(run["outputs"], labels))
+    batches = len(labels) // EVALUATE_BATCH
+    sums = {float(batches): f"the sum of the batch losses: divide by the {batches} batches"}
+    expect_scalar(returned[0], loss, what=f"{what}[0], the loss", rtol=1e-4, factor_hints=sums)
+    n = len(labels)
     hints = {
         0.01: "a fraction; the assignment asks for a percentage: multiply by 100",
-        len(labels) / 100: "the number of correct predictions, not a percentage",
+        n / 100: "the number of correct predictions, not a percentage",
     }
+    # Each image comes with every label once: exactly 1 in 10 predictions is right.
+    note = f" (on {n // 10} images given with each of the 10 labels, exactly 1 in 10 is right)"
     expect_scalar(
-        returned[1], percent, what=f"{what}[1], the accuracy", rtol=1e-4, factor_hints=hints
+        returned[1], 10.0, what=f"{what}[1], the accuracy{note}", rtol=1e-4, factor_hints=hints
     )
 
 
@@ -218,30 +219,3 @@ def test_evaluate_mode(notebook: Notebook, rng: np.random.Generator) -> None:
         )
     if problems:
         raise CheckFailure("\n".join([f"{what} is not a proper evaluation.", *problems]))
-
-
-@pytest.mark.points(1)
-@pytest.mark.time_limit(90)
-def test_short_training_run(notebook: Notebook, rng: np.random.Generator) -> None:
-    """a fresh Net trained with train() classifies held-out digits"""
-    x, y, x_test, y_test = data()
-    what = f"{EPOCHS} epochs of train() with SGD (lr {LEARNING_RATE}, batches of {BATCH_SIZE})"
-    run = notebook.run(
-        "torch.fit",
-        "Net",
-        "train",
-        x,
-        y,
-        x_test,
-        epochs=EPOCHS,
-        batch_size=BATCH_SIZE,
-        lr=LEARNING_RATE,
-        seed=seed(rng),
-        what=what,
-    ).value
-    accuracy = float(np.mean(run["test_output"].numpy().argmax(axis=1) == y_test.numpy()))
-    if not accuracy >= TARGET_ACCURACY:
-        raise CheckFailure(
-            f"After {what}, a fresh Net classifies {accuracy:.1%} of the held-out digits "
-            f"correctly; expected at least {TARGET_ACCURACY:.0%}."
-        )
