@@ -25,8 +25,9 @@ class ObjectHandle:
     id: int
     generation: int
     type: str
-    what: str
-    label: str = ""
+    # Words for messages: two handles to the same object are equal however they were reached.
+    what: str = field(compare=False)
+    label: str = field(default="", compare=False)
     notebook: Notebook | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
