@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,10 @@ CONFIG = "assignment.toml"
 # "all": every cell runs. "definitions": only imports, functions, classes and assignments
 # (see grader/definitions.py), for notebooks that download data and train at the top level.
 EXECUTE_MODES = ("all", "definitions")
+# Where a self-contained copy keeps the packages the checks import.
+PACKAGES_DIR = "packages"
+# Never copied or hashed: caches that differ between machines.
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 
 class AssignmentError(ValueError):
@@ -29,6 +36,11 @@ class Assignment:
     solution: Path | None
     support_files: tuple[Path, ...]
     execute: str = "all"
+    # Run only when grading; never bundled for students.
+    hidden_checks: tuple[Path, ...] = ()
+    # Python packages (folders) the checks import, e.g. the reference solutions; their
+    # parent folders are on sys.path while checks run. Instructor-only, like hidden checks.
+    packages: tuple[Path, ...] = ()
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
@@ -40,13 +52,25 @@ class Assignment:
             config = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise AssignmentError(f"{config_path}: {exc}") from exc
-        checks = tuple(root / name for name in config.get("checks", []))
+        checks = _paths(root, config, "checks")
         if not checks:
             raise AssignmentError(f"{config_path}: 'checks' must list at least one file")
-        support = tuple(root / name for name in config.get("support_files", []))
-        for path in (*checks, *support):
+        hidden = _paths(root, config, "hidden_checks")
+        support = _paths(root, config, "support_files")
+        packages = _paths(root, config, "packages")
+        for path in (*checks, *hidden):
             if not path.is_file():
                 raise AssignmentError(f"{config_path}: {path.name} does not exist")
+        for path in support:
+            if not path.exists():
+                raise AssignmentError(f"{config_path}: {path.name} does not exist")
+        for path in packages:
+            if not (path / "__init__.py").is_file():
+                raise AssignmentError(f"{config_path}: {path} is not a Python package")
+        # A copy puts these side by side, and the kernel sees support files by name.
+        names = [path.name for path in (*checks, *hidden, *support)]
+        if len(set(names)) != len(names):
+            raise AssignmentError(f"{config_path}: two checks or support files share a name")
         execute = str(config.get("execute", "all"))
         if execute not in EXECUTE_MODES:
             modes = " or ".join(f"'{mode}'" for mode in EXECUTE_MODES)
@@ -60,16 +84,89 @@ class Assignment:
             solution=_optional(root, config.get("solution")),
             support_files=support,
             execute=execute,
+            hidden_checks=hidden,
+            packages=packages,
         )
 
     @property
     def version(self) -> str:
-        """A hash of the checks and support files: results change only when it does."""
+        """A hash of the settings, checks, support files and packages: results change only
+        when it does. It hashes content, not paths, so a full copy has the same version."""
         digest = hashlib.sha256()
-        for path in (self.root / CONFIG, *self.checks, *self.support_files):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        settings = {"name": self.name, "title": self.title, "execute": self.execute}
+        digest.update(json.dumps(settings, sort_keys=True).encode() + b"\0")
+        for kind, paths in (
+            ("checks", self.checks),
+            ("hidden_checks", self.hidden_checks),
+            ("support_files", self.support_files),
+            ("packages", self.packages),
+        ):
+            digest.update(kind.encode() + b"\0")
+            for path in paths:
+                for name, file in _files(path):
+                    digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
         return digest.hexdigest()[:12]
+
+    def copy_to(self, dest: Path, *, hidden: bool = True) -> Assignment:
+        """Write a self-contained copy into ``dest`` (which must not exist or be empty):
+        settings, checks, support files and the template, and with ``hidden`` also the
+        hidden checks and the packages. The solution is never copied. Returns the copy."""
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        if any(dest.iterdir()):
+            raise AssignmentError(f"{dest} is not empty")
+        config: dict[str, object] = {
+            "name": self.name,
+            "title": self.title,
+            "execute": self.execute,
+            "checks": [_copy(path, dest) for path in self.checks],
+            "support_files": [_copy(path, dest) for path in self.support_files],
+        }
+        if self.template is not None and self.template.is_file():
+            config["template"] = _copy(self.template, dest)
+        if hidden:
+            config["hidden_checks"] = [_copy(path, dest) for path in self.hidden_checks]
+            config["packages"] = [
+                f"{PACKAGES_DIR}/{_copy(path, dest / PACKAGES_DIR)}" for path in self.packages
+            ]
+        (dest / CONFIG).write_text(_toml(config), encoding="utf-8")
+        return Assignment.load(dest)
+
+
+def _paths(root: Path, config: dict[str, object], key: str) -> tuple[Path, ...]:
+    value = config.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise AssignmentError(f"{root / CONFIG}: '{key}' must be a list of file names")
+    return tuple((root / name).resolve() for name in value)
 
 
 def _optional(root: Path, name: object) -> Path | None:
     return root / str(name) if name else None
+
+
+def _files(path: Path) -> Iterator[tuple[str, Path]]:
+    """(name relative to path's parent, file) for a file, or each file in a folder."""
+    if path.is_file():
+        yield path.name, path
+        return
+    for file in sorted(path.rglob("*")):
+        relative = file.relative_to(path.parent)
+        if file.is_file() and not _IGNORED("", list(relative.parts)):
+            yield relative.as_posix(), file
+
+
+def _copy(path: Path, folder: Path) -> str:
+    """Copy a file or folder into ``folder`` under its own name; return that name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        shutil.copytree(path, folder / path.name, ignore=_IGNORED)
+    else:
+        shutil.copy2(path, folder / path.name)
+    return path.name
+
+
+def _toml(config: dict[str, object]) -> str:
+    # JSON strings and lists of them are valid TOML basic strings and arrays.
+    lines = ["# Written by nngrade: a self-contained copy of an assignment."]
+    lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in config.items()]
+    return "\n".join(lines) + "\n"

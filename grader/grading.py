@@ -11,6 +11,8 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -99,7 +101,9 @@ def _grade(
     problem: str,
 ) -> None:
     sandbox = Sandbox.choose(
-        options.sandbox, options.limits, (assignment.root, *options.private_paths)
+        options.sandbox,
+        options.limits,
+        (assignment.root, *assignment.packages, *options.private_paths),
     )
     result.sandbox = sandbox.mode
     if sandbox.note:
@@ -142,9 +146,12 @@ def run_checks(
     assignment: Assignment, transport: Transport, *, seed: int, include_hidden: bool
 ) -> list[CheckResult]:
     """Run the assignment's pytest checks in this process against ``transport``."""
-    plugin = CheckPlugin(transport, seed=seed, include_hidden=include_hidden)
+    hidden = assignment.hidden_checks if include_hidden else ()
+    plugin = CheckPlugin(
+        transport, seed=seed, include_hidden=include_hidden, hidden_files=assignment.hidden_checks
+    )
     args = [
-        *(str(path) for path in assignment.checks),
+        *(str(path) for path in (*assignment.checks, *hidden)),
         # Checks are configured by the plugin alone, never by an ini file found nearby.
         "-c",
         os.devnull,
@@ -157,11 +164,8 @@ def run_checks(
         "-p",
         "no:terminal",
     ]
-    _forget_modules_under(assignment.root)
-    try:
+    with _importable(assignment):
         code = pytest.main(args, plugins=[plugin])
-    finally:
-        _forget_modules_under(assignment.root)
     if plugin.collection_errors:
         raise CheckSuiteError(plugin.collection_errors[0])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -169,12 +173,27 @@ def run_checks(
     return plugin.results
 
 
-def _forget_modules_under(root: Path) -> None:
-    """Drop imported check modules, so two assignments' same-named check files (or an
-    edited one) are never served from sys.modules."""
+@contextmanager
+def _importable(assignment: Assignment) -> Iterator[None]:
+    """The assignment's packages on sys.path while its checks run. Its check modules and
+    packages are dropped from sys.modules before and after, so two assignments' same-named
+    files (or an edited one) are never served from an earlier import."""
+    folders = [str(package.parent) for package in assignment.packages]
+    owned = (assignment.root, *assignment.packages)
+    _forget_modules_under(owned)
+    sys.path[:0] = folders
+    try:
+        yield
+    finally:
+        for folder in folders:
+            sys.path.remove(folder)
+        _forget_modules_under(owned)
+
+
+def _forget_modules_under(roots: tuple[Path, ...]) -> None:
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and Path(file).is_relative_to(root):
+        if file and any(Path(file).is_relative_to(root) for root in roots):
             del sys.modules[name]
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,10 +33,19 @@ MARKERS = (
 
 
 class CheckPlugin:
-    def __init__(self, transport: Transport, *, seed: int, include_hidden: bool) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        seed: int,
+        include_hidden: bool,
+        hidden_files: Collection[Path] = (),
+    ) -> None:
         self.transport = transport
         self.seed = seed
         self.include_hidden = include_hidden
+        # Every check in these files is hidden, marked or not.
+        self.hidden_files = frozenset(Path(path).resolve() for path in hidden_files)
         self.results: list[CheckResult] = []
         self.collection_errors: list[str] = []
         self._points: dict[str, float] = {}
@@ -50,7 +60,7 @@ class CheckPlugin:
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         if not self.include_hidden:
-            hidden = [item for item in items if item.get_closest_marker("hidden")]
+            hidden = [item for item in items if self._hidden(item)]
             if hidden:
                 config.hook.pytest_deselected(items=hidden)
                 items[:] = [item for item in items if item not in hidden]
@@ -65,6 +75,9 @@ class CheckPlugin:
             if marker.kwargs.get("shared"):
                 points /= cases[_function_id(item)]
             self._points[item.nodeid] = points
+
+    def _hidden(self, item: pytest.Item) -> bool:
+        return item.get_closest_marker("hidden") is not None or item.path in self.hidden_files
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -109,7 +122,7 @@ class CheckPlugin:
             points=max_points if report.passed else 0.0,
             max_points=max_points,
             passed=report.passed,
-            hidden=item.get_closest_marker("hidden") is not None,
+            hidden=self._hidden(item),
             duration=report.duration,
             outcome="passed" if report.passed else "failed",
         )

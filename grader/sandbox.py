@@ -133,7 +133,10 @@ class KernelBox:
         if sandbox.mode == "none":
             self.workdir.mkdir()
             for support in support_files:
-                shutil.copy2(support, self.workdir / support.name)
+                if support.is_dir():
+                    shutil.copytree(support, self.workdir / support.name)
+                else:
+                    shutil.copy2(support, self.workdir / support.name)
 
     def __enter__(self) -> KernelBox:
         return self

@@ -221,3 +221,15 @@ def test_returned_values_are_capped_in_the_grader_too() -> None:
     reply, buffers = live.request({"id": 1, "op": "call"}, [], 1.0)
     assert reply["status"] == "unencodable" and buffers == []
     assert "larger than the 1 MiB limit" in reply["message"]
+
+
+def test_support_folders_reach_the_kernel_under_their_name(tmp_path: Path) -> None:
+    folder = tmp_path / "common"
+    folder.mkdir()
+    (folder / "functions.py").write_text("X = 1\n")
+    with Sandbox("none", LIMITS).box((folder,)) as box:
+        assert (box.workdir / "common" / "functions.py").read_text() == "X = 1\n"
+    with Sandbox("bwrap", LIMITS).box((folder,)) as box:
+        argv = box.argv()
+    bind = argv.index(str(folder.resolve()))
+    assert argv[bind - 1] == "--ro-bind" and argv[bind + 1] == "/home/student/common"
