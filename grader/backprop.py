@@ -9,7 +9,7 @@ along that chain a mistake is.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +19,7 @@ from grader.compare import describe, expect_array
 from grader.failures import CheckFailure
 from grader.gradcheck import TOLERANCE, compare_gradients, expect_gradient
 
-__all__ = ["GradientCall", "batch_factor_hints", "chain_hint"]
+__all__ = ["GradientCall", "batch_factor_hints", "chain_hint", "error_entry", "gradient_layer"]
 
 
 @dataclass
@@ -32,6 +32,12 @@ class GradientCall:
     numerical: Mapping[str, np.ndarray]  # the same gradients by centred differences
     m: int  # the batch size, for the 1/m and m hints
     activation: str = "sigmoid"
+    # How close to ``expected`` a gradient must be: looser when ``expected`` is itself a
+    # numerical gradient (a student's own numerical_gradient), not the reference.
+    rtol: float = 1e-6
+    factor_hints: Mapping[float, str] | None = None  # default: batch_factor_hints(m)
+    # What the other gradients tell about a wrong one: default chain_hint (dW1 ... dbL).
+    hint: Callable[[str, Mapping[str, bool]], str] | None = None
     _mismatches: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def gradients(self) -> Mapping[object, object]:
@@ -65,6 +71,8 @@ class GradientCall:
         returned = self.call.raw_value if self.call.ok else None
         if message is None or not isinstance(returned, dict) or name not in returned:
             return message
+        if self.hint is not None:
+            return f"{message}\n{self.hint(name, self.right)}"
         return f"{message}\n{chain_hint(name, self.right, activation=self.activation)}"
 
     def _compare(self, name: str) -> str | None:
@@ -75,11 +83,13 @@ class GradientCall:
             actual = grads[name]
             what = f'{self.call.what}["{name}"] for a batch of m = {self.m}'
             try:
+                hints = self.factor_hints
                 expect_array(
                     actual,
                     self.expected[name],
                     what=what,
-                    factor_hints=batch_factor_hints(self.m),
+                    rtol=self.rtol,
+                    factor_hints=batch_factor_hints(self.m) if hints is None else hints,
                 )
             except CheckFailure as exc:
                 return f"{exc}{self._numerical_note(name, actual)}"
@@ -131,7 +141,8 @@ def chain_hint(name: str, right: Mapping[str, bool], *, activation: str = "sigmo
     """
     kind, k = name[:2], int(name[2:])
     sibling = f"{'db' if kind == 'dW' else 'dW'}{k}"
-    if right.get(sibling):
+    entry, top = error_entry(name, right)
+    if entry is None:
         what_it_does = (
             f"it sums dS{k} over the examples of the batch"
             if kind == "db"
@@ -141,9 +152,6 @@ def chain_hint(name: str, right: Mapping[str, bool], *, activation: str = "sigmo
             f"{sibling} is right, so the chain up to dS{k} is right: the mistake is in the "
             f"line that computes {name} itself ({what_it_does})."
         )
-    top = max(int(g[2:]) for g in right)
-    # The highest layer whose error signal is wrong: neither of its gradients is right.
-    entry = next(j for j in range(top, 0, -1) if not _either_right(right, j))
     if entry == top:
         text = (
             f"dW{top} and db{top} are both wrong, and every gradient is computed from "
@@ -164,6 +172,33 @@ def chain_hint(name: str, right: Mapping[str, bool], *, activation: str = "sigmo
     return f"{text} dW{k} and db{k} are computed from dS{entry}, so fix layer {entry} first."
 
 
+def gradient_layer(name: str) -> tuple[str, int]:
+    """("W", 2) for dW2 or W2, ("b", 3) for db3 or b3: a gradient's kind and layer."""
+    match = re.fullmatch(r"d?([Wb])(\d+)", name)
+    if match is None:
+        raise ValueError(f"not a gradient name: {name!r}")
+    return match.group(1), int(match.group(2))
+
+
+def error_entry(name: str, right: Mapping[str, bool]) -> tuple[int | None, int]:
+    """(the layer where the error behind the wrong gradient ``name`` enters, the top layer).
+
+    None when the other gradient of the same layer is right: then the error signal reaching
+    the layer is right, and the mistake is in the line computing ``name`` itself. Otherwise
+    the highest layer whose gradients are both wrong. Names are dW1 ... dbL or W1 ... bL.
+    """
+    kind, k = gradient_layer(name)
+    prefix = name[: len(name) - len(f"{kind}{k}")]
+    if right.get(f"{prefix}{'b' if kind == 'W' else 'W'}{k}"):
+        return None, k
+    top = max(gradient_layer(g)[1] for g in right)
+
+    def either_right(layer: int) -> bool:
+        return bool(right.get(f"{prefix}W{layer}") or right.get(f"{prefix}b{layer}"))
+
+    return next(j for j in range(top, 0, -1) if not either_right(j)), top
+
+
 def _name_error_hint(evalue: str) -> str:
     match = re.fullmatch(r"name '(\w+)' is not defined.*", evalue, flags=re.DOTALL)
     name = f"`{match.group(1)}`" if match else "The name"
@@ -171,10 +206,6 @@ def _name_error_hint(evalue: str) -> str:
         f"{name} is read before any line of your function assigns it: check the spelling, and "
         "whether the line meant to compute it assigns a different name."
     )
-
-
-def _either_right(right: Mapping[str, bool], layer: int) -> bool:
-    return bool(right.get(f"dW{layer}") or right.get(f"db{layer}"))
 
 
 def _layer_input(layer: int) -> str:
