@@ -13,6 +13,9 @@ from typing import Any
 
 __all__ = ["NoSuchObject", "ObjectTable", "PathError", "walk"]
 
+# Py_TPFLAGS_HEAPTYPE: set on every class made by a class statement, on no built-in type.
+_HEAP_TYPE = 1 << 9
+
 
 class NoSuchObject(LookupError):
     """A request named an id the table does not hold (released, or from another kernel)."""
@@ -37,8 +40,9 @@ class ObjectTable:
 
     def refer(self, value: Any) -> dict[str, Any] | None:
         """The handle node for ``value``, adding it to the table; None for values that must
-        stay unencodable (builtins such as sets and functions are not objects to hold)."""
-        if type(value).__module__ == "builtins":
+        stay unencodable: instances of built-in types (a set, a function, a generator) are
+        not objects a check works with, only instances of classes someone wrote are."""
+        if not type(value).__flags__ & _HEAP_TYPE:
             return None
         return self.hold(value)
 

@@ -1,0 +1,165 @@
+"""Hidden checks for the layers assignment: the network against the reference, and training.
+
+4 points, run only when grading. What the visible checks already failed is not failed
+again: a gradient that disagrees with the network's own numerical_gradient is left to
+test_layers.py, and these checks judge only what agreement there cannot show (a network
+whose gradient and numerical_gradient are wrong in the same way, e.g. a loss that is
+a sum rather than a mean), and whether a few steps of SGD on real digits lower the loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader import CheckFailure, Notebook
+from grader.backprop import GradientCall
+from grader.gradcheck import compare_gradients, parameter_gradients
+from grader.netcheck import NET_PARAMETERS, NetworkCalls, NetworkProblem, layer_chain_hint
+from reference import digits
+from reference.layers import three_layer_gradients, three_layer_loss
+
+# The same problem as test_layers.py draws (the same seed and sizes): the same network.
+NET_SIZES = (6, 5, 4, 3)
+NET_M = 7
+OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
+# Training: real digits, He-scaled initial weights (so a few steps already show), plain SGD.
+TRAIN_SIZES = (784, 30, 20, 10)
+TRAIN_BATCH = 100
+TRAIN_STEPS = 10
+LEARNING_RATE = 0.1
+# In these steps the reference network's loss falls by 9.5% or more (40 seeds tried);
+# a wrong gradient, or layers that do not use net.params, leave it where it was.
+MIN_DECREASE = 0.02  # as a fraction of the first loss
+
+
+class Judged:
+    """The student's network on the shared problem, judged against its own numerical
+    gradient (as the visible checks do) and against the reference."""
+
+    def __init__(self, notebook: Notebook, seed: int) -> None:
+        rng = np.random.default_rng([seed, *NET_SIZES, NET_M])
+        problem = NetworkProblem.draw(rng, NET_SIZES, NET_M)
+        self.calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
+        self.problem = problem
+        self.own: dict[str, bool] = {}
+        self.reference: GradientCall | None = None
+        if self.calls.setup_error is not None or not self.calls.gradient.ok:
+            return
+        x, t, params = problem.x, problem.t, problem.params
+        expected = three_layer_gradients(x, t, params)
+        numerical = parameter_gradients(lambda p: three_layer_loss(x, t, p), params, NET_PARAMETERS)
+        for name in NET_PARAMETERS:
+            if not compare_gradients(expected[name], numerical[name]).passed:
+                # A bug in the reference must never be blamed on a student.
+                raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
+        self.reference = GradientCall(
+            self.calls.gradient, expected, numerical, m=problem.m, hint=layer_chain_hint
+        )
+        self.own = {name: self._agrees_with_own(name) for name in NET_PARAMETERS}
+
+    def _agrees_with_own(self, name: str) -> bool:
+        grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
+        if not isinstance(grads, dict) or not isinstance(own, dict):
+            return False
+        try:
+            result = compare_gradients(np.asarray(grads[name]), np.asarray(own[name]))
+        except (KeyError, TypeError, ValueError):
+            return False
+        return result.passed
+
+
+@pytest.fixture(scope="module")
+def judged_cache() -> dict[str, Judged]:
+    return {}
+
+
+def judged(notebook: Notebook, cache: dict[str, Judged], seed: int) -> Judged:
+    if "net" not in cache:
+        cache["net"] = Judged(notebook, seed)
+    return cache["net"]
+
+
+def working(found: Judged) -> GradientCall:
+    """The reference comparison, if the network's gradient works at all: credit for the
+    hidden checks only goes to a network that computes some gradient right."""
+    found.calls.require()
+    if found.reference is None or not any(found.own.values()):
+        raise CheckFailure(
+            "net.gradient(x, t) did not give any gradient that agrees with "
+            "net.numerical_gradient(x, t) yet (see the visible checks), so this check gives "
+            "no credit."
+        )
+    return found.reference
+
+
+@pytest.mark.points(3, shared=True)
+@pytest.mark.parametrize("name", OUTPUT_FIRST)
+def test_net_matches_reference(
+    notebook: Notebook, judged_cache: dict[str, Judged], run_seed: int, name: str
+) -> None:
+    """net.gradient matches the reference network's gradients"""
+    found = judged(notebook, judged_cache, run_seed)
+    reference = working(found)
+    if not found.own[name]:
+        return  # the visible check of this gradient has failed it already
+    message = reference.failure(name)
+    if message is None:
+        return
+    loss = found.calls.loss
+    x, t, params = found.problem.x, found.problem.t, found.problem.params
+    want = three_layer_loss(x, t, params)
+    note = ""
+    if loss.ok and isinstance(loss.raw_value, float | np.floating):
+        note = (
+            f"\nnet.loss(x, t) is {float(loss.raw_value):.6g} where the network's loss is "
+            f"{want:.6g}: gradient and numerical_gradient agree with each other, so the loss "
+            "itself is likely wrong (a sum instead of the mean over the batch, or a layer "
+            "that is not the one asked for)."
+        )
+    raise CheckFailure(
+        f"net.gradient(x, t)['{name}'] agrees with net.numerical_gradient(x, t) but not with "
+        f"the gradient of the network that was asked for.\n{message}{note}"
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.time_limit(30)
+def test_sgd_lowers_the_loss(
+    notebook: Notebook, judged_cache: dict[str, Judged], run_seed: int, rng: np.random.Generator
+) -> None:
+    """a few SGD steps with net.gradient lower the loss on real digits"""
+    working(judged(notebook, judged_cache, run_seed))
+    data = digits.load()
+    chosen = rng.choice(len(data.y_train), TRAIN_BATCH, replace=False)
+    x = data.x_train[chosen].reshape(TRAIN_BATCH, -1).astype(np.float64) / 255.0
+    t = np.eye(10)[data.y_train[chosen]]
+    net = notebook.new("ThreeLayerNet", *TRAIN_SIZES).value.named("net")
+    for name, value in initial_weights(rng).items():
+        net.set("params", name, value).raise_for_status()
+    losses = [float(net.call("loss", x, t).value)]
+    for _ in range(TRAIN_STEPS):
+        grads = net.call("gradient", x, t).value
+        if not isinstance(grads, dict) or any(key not in grads for key in NET_PARAMETERS):
+            return  # a missing gradient is failed by the visible checks already
+        params = net.get("params").value
+        for key in NET_PARAMETERS:
+            net.set("params", key, params[key] - LEARNING_RATE * np.asarray(grads[key]))
+        losses.append(float(net.call("loss", x, t).value))
+    if not losses[-1] < losses[0] * (1 - MIN_DECREASE):
+        shown = ", ".join(f"{value:.4f}" for value in losses)
+        raise CheckFailure(
+            f"{TRAIN_STEPS} steps of SGD (learning rate {LEARNING_RATE}) with net.gradient on "
+            f"{TRAIN_BATCH} digits did not lower net.loss: {shown}. Do the Affine layers use "
+            "the arrays in net.params (not copies), and does gradient return the gradients of "
+            "this loss?"
+        )
+
+
+def initial_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """He-scaled weights and zero biases for TRAIN_SIZES, drawn here for reproducibility."""
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(TRAIN_SIZES, TRAIN_SIZES[1:]), start=1):
+        params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)
+        params[f"b{layer}"] = np.zeros(fan_out)
+    return params

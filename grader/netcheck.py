@@ -1,0 +1,185 @@
+"""A student's network object in the kernel (the book's API), called once, shared by checks.
+
+"Deep Learning from Scratch" networks keep their weights in ``net.params`` (W1, b1, ...),
+which their Affine layers share, and offer ``loss(x, t)``, ``gradient(x, t)`` (backprop)
+and ``numerical_gradient(x, t)``. ``NetworkCalls`` makes one with the problem's layer
+sizes, writes the problem's weights into ``params`` in place, and records what each
+method returned and what the weights were after each call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from grader.backprop import error_entry, gradient_layer
+from grader.bridge import CallResult, Notebook, ObjectHandle
+from grader.compare import describe
+from grader.failures import CheckFailure
+from grader.gradcheck import KINK_MARGIN
+
+__all__ = ["NET_PARAMETERS", "NetworkCalls", "NetworkProblem", "layer_chain_hint"]
+
+NET_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+_MAX_DRAWS = 100
+
+
+@dataclass(frozen=True)
+class NetworkProblem:
+    """Layer sizes (n_in, h1, ..., n_out), a batch x (m, n_in) with one-hot t, and weights."""
+
+    sizes: tuple[int, ...]
+    x: np.ndarray
+    t: np.ndarray
+    params: dict[str, np.ndarray]
+
+    @property
+    def m(self) -> int:
+        return len(self.x)
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        return {name: value.shape for name, value in self.params.items()}
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, sizes: tuple[int, ...], m: int) -> NetworkProblem:
+        """Weights scaled by 1/sqrt(fan-in) and nonzero biases (so db shows), drawn again
+        until no hidden unit's input lies within KINK_MARGIN of ReLU's kink: a finite
+        difference across the kink would measure neither side's slope."""
+        for _ in range(_MAX_DRAWS):
+            params: dict[str, np.ndarray] = {}
+            for layer, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+                params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
+                params[f"b{layer}"] = rng.standard_normal(fan_out) * 0.5
+            x = rng.standard_normal((m, sizes[0]))
+            t = np.eye(sizes[-1])[rng.integers(0, sizes[-1], m)]
+            if _clear_of_kinks(x, params, len(sizes) - 1):
+                return cls(tuple(sizes), x, t, params)
+        raise RuntimeError(f"no problem clear of ReLU's kink in {_MAX_DRAWS} draws")
+
+
+def _clear_of_kinks(x: np.ndarray, params: Mapping[str, np.ndarray], layers: int) -> bool:
+    a = x
+    for layer in range(1, layers):
+        s = a @ params[f"W{layer}"] + params[f"b{layer}"]
+        if np.any(np.abs(s) <= KINK_MARGIN):
+            return False
+        a = np.maximum(s, 0.0)
+    return True
+
+
+class NetworkCalls:
+    """``class_name(*sizes)`` in the kernel with the problem's weights, and its calls, in
+    this order: loss, numerical_gradient, gradient (which may change the weights, so last)."""
+
+    def __init__(
+        self, notebook: Notebook, class_name: str, problem: NetworkProblem, label: str = "net"
+    ) -> None:
+        self.problem = problem
+        self.label = label
+        self.made = notebook.new(class_name, *problem.sizes)
+        self.net: ObjectHandle | None = None
+        self.initial: CallResult | None = None
+        self.setup_error: str | None = None
+        if not self.made.ok:
+            self.setup_error = self.made.message
+            return
+        self.net = self.made.value.named(label)
+        self.initial = self.net.get("params")
+        self.setup_error = self.params_problem()
+        if self.setup_error is not None:
+            return
+        x, t = problem.x, problem.t
+        for name, value in problem.params.items():
+            written = self.net.set("params", name, value)
+            if not written.ok:
+                self.setup_error = written.message
+                return
+        self.loss = self.net.call("loss", x, t)
+        self.numerical = self.net.call("numerical_gradient", x, t)
+        self.before_gradient = self.net.get("params")
+        self.gradient = self.net.call("gradient", x, t)
+        self.after_gradient = self.net.get("params")
+        self.layers = self.net.get("layers")
+
+    def params_problem(self) -> str | None:
+        """What is wrong with the new network's ``params`` (keys and shapes), or None."""
+        assert self.initial is not None
+        where = f"{self.made.value.what}.params"
+        if not self.initial.ok:
+            return self.initial.message
+        params = self.initial.value
+        if not isinstance(params, dict):
+            return f"{where} is {describe(params)}; expected a dict of the weights."
+        missing = [name for name in NET_PARAMETERS if name not in params]
+        if missing:
+            keys = ", ".join(repr(k) for k in params) or "none"
+            return (
+                f"{where} has no {', '.join(repr(k) for k in missing)} (its keys: {keys}); "
+                f"expected the keys {', '.join(NET_PARAMETERS)}."
+            )
+        for name, shape in self.problem.shapes.items():
+            got = np.shape(params[name])
+            if not isinstance(params[name], np.ndarray) or got != shape:
+                sizes = ", ".join(map(str, self.problem.sizes))
+                return (
+                    f"{where}[{name!r}] is {describe(params[name])}; for the layer sizes "
+                    f"({sizes}) expected an array of shape {shape}."
+                )
+        return None
+
+    def require(self) -> ObjectHandle:
+        """The network, or a failure saying why the checks of its methods cannot run."""
+        if self.setup_error is not None or self.net is None:
+            raise CheckFailure(
+                f"{self.setup_error}\nThe network's methods are checked with weights written "
+                "into its params, so this check cannot run until that works."
+            )
+        return self.net
+
+    def affine_layer(self, layer: int) -> ObjectHandle | None:
+        """The ``layer``-th Affine layer in ``net.layers`` (1-based), if there is one."""
+        layers = self.layers.raw_value if self.layers.ok else None
+        if not isinstance(layers, dict):
+            return None
+        affine = [
+            handle.named(f"{self.label}.layers[{key!r}]")
+            for key, handle in layers.items()
+            if isinstance(handle, ObjectHandle) and handle.type == "Affine"
+        ]
+        return affine[layer - 1] if layer <= len(affine) else None
+
+
+def layer_chain_hint(name: str, right: Mapping[str, bool]) -> str:
+    """Where along a layer-class network the mistake in the wrong gradient ``name`` (W1 ...
+    bL) most likely is, given which gradients are right."""
+    kind, k = gradient_layer(name)
+    entry, top = error_entry(name, right)
+    if entry is None:
+        sibling = f"{'b' if kind == 'W' else 'W'}{k}"
+        line = "self.dW = x.T @ dout" if kind == "W" else "self.db = dout summed over axis 0"
+        return (
+            f"{sibling} is right, so the dout reaching Affine{k} is right: the mistake is in "
+            f"Affine.backward's line for it ({line}) or in how gradient() collects "
+            f"layer {k}'s gradients."
+        )
+    if entry == top:
+        text = (
+            f"W{top} and b{top} are both wrong, and every gradient starts from the dout that "
+            "SoftmaxWithLoss.backward returns: check it first ((softmax(x) - t) divided by the "
+            "batch size once)."
+        )
+        return text if k == top else f"{text} Then W{k} and b{k} should follow."
+    above = [g for g in (f"W{entry + 1}", f"b{entry + 1}") if right.get(g)]
+    text = (
+        f"{' and '.join(above)} {'is' if len(above) == 1 else 'are'} right but W{entry} and "
+        f"b{entry} are wrong: the error enters on the way back from Affine{entry + 1} to "
+        f"Affine{entry}. Look at Relu.backward (the mask saved by forward) and at the dx that "
+        "Affine.backward returns (dout @ W.T)."
+    )
+    if entry == k:
+        return text
+    return f"{text} W{k} and b{k} are computed from there, so fix that first."
