@@ -270,7 +270,9 @@ def _scenario(rng: np.random.Generator, name: str) -> tuple[tuple, tuple, tuple,
         first = (rng.standard_normal((3, 3)), np.eye(3)[[1, 2, 0]])
         return (), first, (rng.standard_normal((3, 3)), np.eye(3)[[0, 0, 2]]), None
     x = away_from_kinks(rng, (3, 4))
-    return (), (-x,), (x,), rng.standard_normal((3, 4))
+    # -x flips ReLU's mask; sigmoid's slope is the same at -x, so it gets another shift.
+    first = -x if name == "Relu" else x + 1.0
+    return (), (first,), (x,), rng.standard_normal((3, 4))
 
 
 @pytest.mark.points(2, shared=True)
@@ -335,6 +337,13 @@ def own_gradients(calls: NetworkCalls) -> GradientCall:
         raise CheckFailure(
             f"{net.label}.numerical_gradient(x, t) returned {keys}; expected a dict with the keys "
             f"{', '.join(NET_PARAMETERS)}, which gradient's results are compared with."
+        )
+    if all(not np.any(np.asarray(found[name])) for name in NET_PARAMETERS):
+        raise CheckFailure(
+            f"{net.label}.numerical_gradient(x, t) is 0 everywhere: changing the arrays in "
+            f"{net.label}.params does not change {net.label}.loss(x, t). The Affine layers must "
+            "use the arrays in self.params themselves (Affine(self.params['W1'], ...)), not "
+            "copies, or neither numerical_gradient nor the training loop reaches them."
         )
     m = calls.problem.m
     hints = {
