@@ -222,6 +222,7 @@ class Notebook:
             args=args,
             kwargs=kwargs,
         )
+
         def held(node: dict[str, Any]) -> ObjectHandle:
             """A value that is not data: it stayed in the kernel, and this is its handle."""
             kind = str(node.get("type", "object"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -51,7 +52,7 @@ class NetworkProblem:
         difference across the kink would measure neither side's slope."""
         for _ in range(_MAX_DRAWS):
             params: dict[str, np.ndarray] = {}
-            for layer, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+            for layer, (fan_in, fan_out) in enumerate(pairwise(sizes), start=1):
                 params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
                 params[f"b{layer}"] = rng.standard_normal(fan_out) * 0.5
             x = rng.standard_normal((m, sizes[0]))

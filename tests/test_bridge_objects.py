@@ -143,8 +143,7 @@ def test_handles_from_before_a_restart_are_stale(
     for call in (net.call("predict", np.ones((1, 3))), net.get("params"), net.set("x", 1)):
         assert call.status == "stale"
         assert call.message == (
-            "`net` (Net(3, 2)) was created before the kernel restarted, so it no "
-            "longer exists."
+            "`net` (Net(3, 2)) was created before the kernel restarted, so it no longer exists."
         )
     passed = notebook.call("apply", layer, np.ones((1, 2)))
     assert passed.status == "stale" and "`Affine(W, b)` was created before" in passed.message
@@ -158,9 +157,7 @@ def test_an_id_the_kernel_does_not_hold_is_stale_too(notebook: Notebook) -> None
     assert call.status == "stale" and "no longer exists" in call.message
 
 
-def test_released_objects_are_forgotten(
-    notebook: Notebook, transport: InProcessTransport
-) -> None:
+def test_released_objects_are_forgotten(notebook: Notebook, transport: InProcessTransport) -> None:
     layer = notebook.new("Affine", np.eye(2), np.zeros(2)).value
     assert len(transport.objects) == 1
     layer.release()

@@ -72,8 +72,9 @@ def test_softmax_backward_not_divided_by_the_batch_size(
     hidden = {c.name for c in result.checks if c.hidden}
     assert set(bad) == layer | set(NET_GRADIENTS) | hidden and result.score == 17
     for name in layer:
-        assert "Every value is 3 times the expected one (the mean over the batch is missing" in (
-            bad[name]
+        assert (
+            "Every value is 3 times the expected one (the mean over the batch is missing"
+            in (bad[name])
         )
     message = bad["test_net_gradient[W1]"]
     assert "Every value is 7 times the expected one (gradient lacks a division by the batch " in (
@@ -105,7 +106,9 @@ def test_seed_003_weight_update_inside_backward(
     bad = failed(result)
     assert set(bad) == {"test_affine_backward_leaves_weights", "test_net_gradient_leaves_weights"}
     assert result.score == FULL - 2
-    assert "Affine(W, b).backward(dout) changed self.W" in bad["test_affine_backward_leaves_weights"]
+    assert (
+        "Affine(W, b).backward(dout) changed self.W" in bad["test_affine_backward_leaves_weights"]
+    )
     message = bad["test_net_gradient_leaves_weights"]
     assert "net.gradient(x, t) changed net.params['W1']" in message
     assert "Look for an update inside a layer's backward (W -= lr * dW)." in message

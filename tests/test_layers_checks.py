@@ -24,7 +24,9 @@ def solution(monkeypatch: pytest.MonkeyPatch) -> str:
     """The solution's definitions (not its training cell) as one source text."""
     monkeypatch.syspath_prepend(str(ROOT))  # common/ and dataset/, as in the kernel
     cells = nbformat.read(ROOT / "solution.ipynb", as_version=4).cells
-    return "\n\n".join(c.source for c in cells if c.cell_type == "code" and "for i in" not in c.source)
+    return "\n\n".join(
+        c.source for c in cells if c.cell_type == "code" and "for i in" not in c.source
+    )
 
 
 def grade(source: str, *, include_hidden: bool = True, **changes: str) -> dict[str, CheckResult]:
@@ -33,7 +35,9 @@ def grade(source: str, *, include_hidden: bool = True, **changes: str) -> dict[s
         source = source.replace(old, new)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     exec(compile(source, "notebook", "exec"), namespace)  # noqa: S102 - our own test code
-    results = run_checks(ASSIGNMENT, InProcessTransport(namespace), seed=5, include_hidden=include_hidden)
+    results = run_checks(
+        ASSIGNMENT, InProcessTransport(namespace), seed=5, include_hidden=include_hidden
+    )
     return {r.name: r for r in results}
 
 
@@ -69,8 +73,9 @@ def test_loss_divided_by_the_batch_size_twice(solution: str) -> None:
     assert "(divided by the batch size m = 3 twice; divide by m once)" in bad[min(forward)]
     # The backward is right; the forward it is judged against is not: a factor of m.
     assert "Every value is 3 times the expected one" in bad[min(backward)]
-    assert "the loss is divided by it twice, which makes numerical_gradient m times too small" in (
-        bad["test_net_gradient[W3]"]
+    assert (
+        "the loss is divided by it twice, which makes numerical_gradient m times too small"
+        in (bad["test_net_gradient[W3]"])
     )
 
 
@@ -80,13 +85,16 @@ def test_backward_that_keeps_the_first_forward(solution: str) -> None:
             solution,
             sigmoid=(
                 "        out = sigmoid(x)\n        self.out = out\n",
-                "        out = sigmoid(x)\n        if self.out is None:\n            self.out = out\n",
+                "        out = sigmoid(x)\n"
+                "        if self.out is None:  # only the first forward is kept\n"
+                "            self.out = out\n",
             ),
         )
     )
     assert set(bad) == {"test_backward_follows_the_latest_forward[Sigmoid]"}
-    assert "forward must save what backward needs (the mask, the output, x) on every call" in (
-        bad["test_backward_follows_the_latest_forward[Sigmoid]"]
+    assert (
+        "forward must save what backward needs (the mask, the output, x) on every call"
+        in (bad["test_backward_follows_the_latest_forward[Sigmoid]"])
     )
 
 
@@ -94,13 +102,20 @@ def test_relu_with_half_a_gradient_at_zero(solution: str) -> None:
     bad = failed(
         grade(
             solution,
-            relu=("        dx[self.mask] = 0\n", "        dx[self.mask] = 0\n        dx[self.x0] = dx[self.x0] / 2\n"),
-            save=("        self.mask = (x <= 0)\n", "        self.mask = (x < 0)\n        self.x0 = (x == 0)\n"),
+            relu=(
+                "        dx[self.mask] = 0\n",
+                "        dx[self.mask] = 0\n        dx[self.x0] = dx[self.x0] / 2\n",
+            ),
+            save=(
+                "        self.mask = (x <= 0)\n",
+                "        self.mask = (x < 0)\n        self.x0 = (x == 0)\n",
+            ),
         )
     )
     assert set(bad) == {"test_relu_convention_at_zero"}
-    assert "returned 2.5, 2.5 where x = 0; expected either 0 at both (the mask x <= 0)" in (
-        bad["test_relu_convention_at_zero"]
+    assert (
+        "returned 2.5, 2.5 where x = 0; expected either 0 at both (the mask x <= 0)"
+        in (bad["test_relu_convention_at_zero"])
     )
 
 
@@ -113,7 +128,10 @@ def test_a_consistent_but_wrong_network_is_caught_by_the_hidden_checks(solution:
             "        self.loss = cross_entropy_error(self.y, self.t)\n",
             "        self.loss = cross_entropy_error(self.y, self.t) * len(x)\n",
         ),
-        one_hot=("            dx = (self.y - self.t) / batch_size\n", "            dx = (self.y - self.t)\n"),
+        one_hot=(
+            "            dx = (self.y - self.t) / batch_size\n",
+            "            dx = (self.y - self.t)\n",
+        ),
     )
     bad = failed(results)
     assert not any(name.startswith("test_net_gradient[") for name in bad)
@@ -128,13 +146,17 @@ def test_a_consistent_but_wrong_network_is_caught_by_the_hidden_checks(solution:
 def test_layers_that_copy_the_weights(solution: str) -> None:
     results = grade(
         solution,
-        copy=("        self.W = W\n        self.b = b\n", "        self.W = W.copy()\n        self.b = b.copy()\n"),
+        copy=(
+            "        self.W = W\n        self.b = b\n",
+            "        self.W = W.copy()\n        self.b = b.copy()\n",
+        ),
     )
     bad = failed(results)
     # numerical_gradient perturbs net.params, which the layers no longer see.
     assert set(bad) == {c for c in results if c.startswith("test_net_gradient[")} | {
         c for c, r in results.items() if r.hidden
     }
-    assert "changing the arrays in net.params does not change net.loss(x, t)" in (
-        bad["test_net_gradient[W1]"]
+    assert (
+        "changing the arrays in net.params does not change net.loss(x, t)"
+        in (bad["test_net_gradient[W1]"])
     )

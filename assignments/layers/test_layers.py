@@ -263,8 +263,11 @@ def _scenario(rng: np.random.Generator, name: str) -> tuple[tuple, tuple, tuple,
     """(constructor args, the first forward's inputs, the second's, dout) for a layer."""
     if name == "Affine":
         args: tuple = (rng.standard_normal((3, 4)), rng.standard_normal(4))
-        return args, (rng.standard_normal((2, 3)),), (rng.standard_normal((2, 3)),), (
-            rng.standard_normal((2, 4))
+        return (
+            args,
+            (rng.standard_normal((2, 3)),),
+            (rng.standard_normal((2, 3)),),
+            (rng.standard_normal((2, 4))),
         )
     if name == "SoftmaxWithLoss":
         first = (rng.standard_normal((3, 3)), np.eye(3)[[1, 2, 0]])
@@ -331,9 +334,11 @@ def own_gradients(calls: NetworkCalls) -> GradientCall:
         )
     found = numerical.value
     if not isinstance(found, dict) or any(name not in found for name in NET_PARAMETERS):
-        keys = f"a dict with the keys {', '.join(map(repr, found))}" if isinstance(
-            found, dict
-        ) else describe(found)
+        keys = (
+            f"a dict with the keys {', '.join(map(repr, found))}"
+            if isinstance(found, dict)
+            else describe(found)
+        )
         raise CheckFailure(
             f"{net.label}.numerical_gradient(x, t) returned {keys}; expected a dict with the keys "
             f"{', '.join(NET_PARAMETERS)}, which gradient's results are compared with."
@@ -359,7 +364,13 @@ def own_gradients(calls: NetworkCalls) -> GradientCall:
     }
     expected = {name: np.asarray(found[name], dtype=np.float64) for name in NET_PARAMETERS}
     return GradientCall(
-        calls.gradient, expected, expected, m=m, rtol=1e-4, factor_hints=hints, hint=layer_chain_hint
+        calls.gradient,
+        expected,
+        expected,
+        m=m,
+        rtol=1e-4,
+        factor_hints=hints,
+        hint=layer_chain_hint,
     )
 
 

@@ -9,6 +9,8 @@ a sum rather than a mean), and whether a few steps of SGD on real digits lower t
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -159,7 +161,7 @@ def test_sgd_lowers_the_loss(
 def initial_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """He-scaled weights and zero biases for TRAIN_SIZES, drawn here for reproducibility."""
     params = {}
-    for layer, (fan_in, fan_out) in enumerate(zip(TRAIN_SIZES, TRAIN_SIZES[1:]), start=1):
+    for layer, (fan_in, fan_out) in enumerate(pairwise(TRAIN_SIZES), start=1):
         params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)
         params[f"b{layer}"] = np.zeros(fan_out)
     return params
