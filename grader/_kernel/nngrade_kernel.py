@@ -15,16 +15,13 @@ import sys
 import time
 import traceback
 import types
-from collections.abc import MutableMapping
 from contextlib import redirect_stdout
 from typing import Any
-
-import numpy as np
 
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
     from . import nngrade_guard as guard
-    from .nngrade_objects import NoSuchObject, ObjectTable, PathError, walk
+    from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
@@ -33,6 +30,7 @@ except ImportError:  # imported as a top-level module inside the kernel
         NoSuchObject,
         ObjectTable,
         PathError,
+        assign,
         walk,
     )
     from nngrade_stand_ins import (  # type: ignore[no-redef]
@@ -171,7 +169,7 @@ class _Call:
             held = self.objects.resolve({"id": request.get("object")})
             path = list(request.get("path", []))
             if op == "set":
-                return lambda value: _assign(held, path, value)
+                return lambda value: assign(held, path, value)
 
             def get() -> Any:
                 value, reply["where"] = walk(held, path)
@@ -233,22 +231,6 @@ class _Held:
 
     def __init__(self, value: Any) -> None:
         self.value = value
-
-
-def _assign(held: Any, path: list[Any], value: Any) -> None:
-    """Set what ``path`` names to ``value``. An array of the same shape is overwritten in
-    place, as ``params[key] -= lr * grad`` does, so that layers sharing it see the change."""
-    parent, _ = walk(held, path[:-1])
-    try:
-        current, _ = walk(parent, path[-1:])
-    except PathError:  # a new key or attribute
-        current = None
-    if isinstance(current, np.ndarray) and np.shape(value) == current.shape:
-        current[...] = value
-    elif isinstance(parent, MutableMapping):
-        parent[path[-1]] = value
-    else:
-        setattr(parent, path[-1], value)
 
 
 class MissingName(LookupError):

@@ -8,10 +8,12 @@ data too (a list of attribute names, keys and indexes), never by code to evaluat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
-__all__ = ["NoSuchObject", "ObjectTable", "PathError", "walk"]
+import numpy as np
+
+__all__ = ["NoSuchObject", "ObjectTable", "PathError", "assign", "walk"]
 
 # Py_TPFLAGS_HEAPTYPE: set on every class made by a class statement, on no built-in type.
 _HEAP_TYPE = 1 << 9
@@ -101,3 +103,19 @@ def _step(value: Any, step: Any, where: str) -> tuple[Any, str]:
     except AttributeError:
         names = [n for n in dir(value) if not n.startswith("__")]
         raise PathError(where, step, "attribute", names) from None
+
+
+def assign(held: Any, path: list[Any], value: Any) -> None:
+    """Set what ``path`` names to ``value``. An array of the same shape is overwritten in
+    place, as ``params[key] -= lr * grad`` does, so that layers sharing it see the change."""
+    parent, _ = walk(held, path[:-1])
+    try:
+        current, _ = walk(parent, path[-1:])
+    except PathError:  # a new key or attribute
+        current = None
+    if isinstance(current, np.ndarray) and np.shape(value) == current.shape:
+        current[...] = value
+    elif isinstance(parent, MutableMapping):
+        parent[path[-1]] = value
+    else:
+        setattr(parent, path[-1], value)
