@@ -19,7 +19,14 @@ from grader.compare import describe, expect_array
 from grader.failures import CheckFailure
 from grader.gradcheck import TOLERANCE, compare_gradients, expect_gradient
 
-__all__ = ["GradientCall", "batch_factor_hints", "chain_hint", "error_entry", "gradient_layer"]
+__all__ = [
+    "ChainWords",
+    "GradientCall",
+    "batch_factor_hints",
+    "chain_hint",
+    "error_entry",
+    "gradient_layer",
+]
 
 
 @dataclass
@@ -134,42 +141,77 @@ def batch_factor_hints(m: int) -> dict[float, str]:
     }
 
 
-def chain_hint(name: str, right: Mapping[str, bool], *, activation: str = "sigmoid") -> str:
+@dataclass(frozen=True)
+class ChainWords:
+    """How a network's hints name its parts: the sentences that differ between notations
+    (dW1 ... dbL with dS and A in the backprop assignments, W1 ... bL with layer classes)."""
+
+    prefix: str  # before W and b in gradient names: "d" for dW1, "" for W1
+    own_line: Callable[[str, int], str]  # (kind, layer): the other gradient of it is right
+    output: Callable[[int], str]  # (top layer): both of its gradients are wrong
+    step: Callable[[int], str]  # (layer): the error enters on the way back into it
+    fix_first: Callable[[int], str]  # (layer): ... "are computed from" it
+
+
+def chain_hint(
+    name: str,
+    right: Mapping[str, bool],
+    *,
+    activation: str = "sigmoid",
+    words: ChainWords | None = None,
+) -> str:
     """Where the mistake in the wrong gradient ``name`` most likely is, given which are right.
 
-    ``right`` says for every gradient (dW1 ... dbL) whether it matched the reference.
+    ``right`` says for every gradient (dW1 ... dbL, or W1 ... bL with ``words``) whether it
+    matched; ``words`` default to the backprop assignments' notation.
     """
-    kind, k = name[:2], int(name[2:])
-    sibling = f"{'db' if kind == 'dW' else 'dW'}{k}"
+    words = words or _backprop_words(activation)
+    kind, k = gradient_layer(name)
+    p = words.prefix
     entry, top = error_entry(name, right)
     if entry is None:
+        return words.own_line(kind, k)
+    if entry == top:
+        text = f"{p}W{top} and {p}b{top} are both wrong, and {words.output(top)}"
+        return text if k == top else f"{text} Then {p}W{k} and {p}b{k} should follow."
+    above = [g for g in (f"{p}W{entry + 1}", f"{p}b{entry + 1}") if right.get(g)]
+    verb = "is" if len(above) == 1 else "are"
+    text = (
+        f"{' and '.join(above)} {verb} right but {p}W{entry} and {p}b{entry} are wrong: "
+        f"{words.step(entry)}"
+    )
+    if entry == k:
+        return text
+    return f"{text} {p}W{k} and {p}b{k} are computed from {words.fix_first(entry)}"
+
+
+def _backprop_words(activation: str) -> ChainWords:
+    def own_line(kind: str, k: int) -> str:
+        name, sibling = f"d{kind}{k}", f"d{'b' if kind == 'W' else 'W'}{k}"
         what_it_does = (
             f"it sums dS{k} over the examples of the batch"
-            if kind == "db"
+            if kind == "b"
             else f"it multiplies dS{k} by {_layer_input(k)}.T"
         )
         return (
             f"{sibling} is right, so the chain up to dS{k} is right: the mistake is in the "
             f"line that computes {name} itself ({what_it_does})."
         )
-    if entry == top:
-        text = (
-            f"dW{top} and db{top} are both wrong, and every gradient is computed from "
-            f"dS{top}, the error at the output (A{top} - y_true): check it first, and where "
-            "you divide by the batch size."
-        )
-        return text if k == top else f"{text} Then dW{k} and db{k} should follow."
-    above = [g for g in (f"dW{entry + 1}", f"db{entry + 1}") if right.get(g)]
-    text = (
-        f"{' and '.join(above)} {'is' if len(above) == 1 else 'are'} right but dW{entry} and "
-        f"db{entry} are wrong: the error enters in the step back from layer {entry + 1} to "
-        f"layer {entry}. Look at the activation derivative, dS{entry} = dA{entry} * "
-        f"d_{activation}(S{entry}) (taken at S{entry}, not at A{entry}), and at the chain "
-        f"between the layers, dA{entry} = W{entry + 1}.T @ dS{entry + 1}."
+
+    return ChainWords(
+        prefix="d",
+        own_line=own_line,
+        output=lambda top: (
+            f"every gradient is computed from dS{top}, the error at the output "
+            f"(A{top} - y_true): check it first, and where you divide by the batch size."
+        ),
+        step=lambda e: (
+            f"the error enters in the step back from layer {e + 1} to layer {e}. Look at the "
+            f"activation derivative, dS{e} = dA{e} * d_{activation}(S{e}) (taken at S{e}, not "
+            f"at A{e}), and at the chain between the layers, dA{e} = W{e + 1}.T @ dS{e + 1}."
+        ),
+        fix_first=lambda e: f"dS{e}, so fix layer {e} first.",
     )
-    if entry == k:
-        return text
-    return f"{text} dW{k} and db{k} are computed from dS{entry}, so fix layer {entry} first."
 
 
 def gradient_layer(name: str) -> tuple[str, int]:

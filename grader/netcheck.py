@@ -16,7 +16,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from grader.backprop import error_entry, gradient_layer
+from grader.backprop import ChainWords, chain_hint
 from grader.bridge import CallResult, Notebook, ObjectHandle
 from grader.compare import describe
 from grader.failures import CheckFailure
@@ -154,33 +154,33 @@ class NetworkCalls:
         return affine[layer - 1] if layer <= len(affine) else None
 
 
+def _own_line(kind: str, k: int) -> str:
+    sibling = f"{'b' if kind == 'W' else 'W'}{k}"
+    line = "self.dW = x.T @ dout" if kind == "W" else "self.db = dout summed over axis 0"
+    return (
+        f"{sibling} is right, so the dout reaching Affine{k} is right: the mistake is in "
+        f"Affine.backward's line for it ({line}) or in how gradient() collects layer {k}'s "
+        "gradients."
+    )
+
+
+LAYER_WORDS = ChainWords(
+    prefix="",
+    own_line=_own_line,
+    output=lambda top: (
+        "every gradient starts from the dout that SoftmaxWithLoss.backward returns: check it "
+        "first ((softmax(x) - t) divided by the batch size once)."
+    ),
+    step=lambda e: (
+        f"the error enters on the way back from Affine{e + 1} to Affine{e}. Look at "
+        "Relu.backward (the mask saved by forward) and at the dx that Affine.backward returns "
+        "(dout @ W.T)."
+    ),
+    fix_first=lambda e: "there, so fix that first.",
+)
+
+
 def layer_chain_hint(name: str, right: Mapping[str, bool]) -> str:
     """Where along a layer-class network the mistake in the wrong gradient ``name`` (W1 ...
     bL) most likely is, given which gradients are right."""
-    kind, k = gradient_layer(name)
-    entry, top = error_entry(name, right)
-    if entry is None:
-        sibling = f"{'b' if kind == 'W' else 'W'}{k}"
-        line = "self.dW = x.T @ dout" if kind == "W" else "self.db = dout summed over axis 0"
-        return (
-            f"{sibling} is right, so the dout reaching Affine{k} is right: the mistake is in "
-            f"Affine.backward's line for it ({line}) or in how gradient() collects "
-            f"layer {k}'s gradients."
-        )
-    if entry == top:
-        text = (
-            f"W{top} and b{top} are both wrong, and every gradient starts from the dout that "
-            "SoftmaxWithLoss.backward returns: check it first ((softmax(x) - t) divided by the "
-            "batch size once)."
-        )
-        return text if k == top else f"{text} Then W{k} and b{k} should follow."
-    above = [g for g in (f"W{entry + 1}", f"b{entry + 1}") if right.get(g)]
-    text = (
-        f"{' and '.join(above)} {'is' if len(above) == 1 else 'are'} right but W{entry} and "
-        f"b{entry} are wrong: the error enters on the way back from Affine{entry + 1} to "
-        f"Affine{entry}. Look at Relu.backward (the mask saved by forward) and at the dx that "
-        "Affine.backward returns (dout @ W.T)."
-    )
-    if entry == k:
-        return text
-    return f"{text} W{k} and b{k} are computed from there, so fix that first."
+    return chain_hint(name, right, words=LAYER_WORDS)
