@@ -160,3 +160,20 @@ def test_layers_that_copy_the_weights(solution: str) -> None:
         "changing the arrays in net.params does not change net.loss(x, t)"
         in (bad["test_net_gradient[W1]"])
     )
+
+
+def test_params_of_the_wrong_shape_are_named_and_stop_the_network_checks(solution: str) -> None:
+    results = grade(
+        solution,
+        shape=(
+            "np.random.randn(hidden_size, hidden_size2)",
+            "np.random.randn(hidden_size2, hidden_size)",
+        ),
+    )
+    bad = failed(results)
+    assert bad["test_net_params"] == (
+        "ThreeLayerNet(6, 5, 4, 3).params['W2'] is an array of shape (4, 5) and dtype float64; "
+        "for the layer sizes (6, 5, 4, 3) expected an array of shape (5, 4)."
+    )
+    assert "so this check cannot run until that works" in bad["test_net_gradient[W1]"]
+    assert all(name.startswith(("test_net", "test_sgd")) for name in bad)

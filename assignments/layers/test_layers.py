@@ -1,6 +1,6 @@
 """Visible checks for the layers assignment: Relu, Sigmoid, Affine, SoftmaxWithLoss, ThreeLayerNet.
 
-24 points; students get these to self-check, so they use no reference solution: small
+25 points; students get these to self-check, so they use no reference solution: small
 fixed examples with the expected values written out, numerical gradients of each layer's
 own forward (every backward is judged against the forward it belongs to), properties
 (the Relu convention at 0, a backward that follows the latest forward), and the network's
