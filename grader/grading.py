@@ -175,25 +175,25 @@ def run_checks(
 
 @contextmanager
 def _importable(assignment: Assignment) -> Iterator[None]:
-    """The assignment's packages on sys.path while its checks run. Its check modules and
-    packages are dropped from sys.modules before and after, so two assignments' same-named
-    files (or an edited one) are never served from an earlier import."""
+    """The assignment's packages on sys.path while its checks run. Its check modules are
+    dropped from sys.modules before and after, so two assignments' same-named check files
+    (or an edited one) are never served from an earlier import. Packages stay imported:
+    one process grades one course, and tests patch them."""
     folders = [str(package.parent) for package in assignment.packages]
-    owned = (assignment.root, *assignment.packages)
-    _forget_modules_under(owned)
+    _forget_modules_under(assignment.root)
     sys.path[:0] = folders
     try:
         yield
     finally:
         for folder in folders:
             sys.path.remove(folder)
-        _forget_modules_under(owned)
+        _forget_modules_under(assignment.root)
 
 
-def _forget_modules_under(roots: tuple[Path, ...]) -> None:
+def _forget_modules_under(root: Path) -> None:
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and any(Path(file).is_relative_to(root) for root in roots):
+        if file and Path(file).is_relative_to(root):
             del sys.modules[name]
 
 

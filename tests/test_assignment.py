@@ -34,6 +34,7 @@ def test_an_unknown_execute_mode_is_an_error(tmp_path: Path) -> None:
 def write_assignment(root: Path, config: str) -> Path:
     """An assignment with one visible and one hidden check, a support file and a support
     folder, and a package the hidden check imports."""
+    sys.modules.pop("answers", None)  # imported by an earlier test's checks
     root.mkdir(parents=True)
     (root / "test_visible.py").write_text(
         "import pytest\n\n@pytest.mark.points(1)\ndef test_visible(notebook):\n    pass\n"
@@ -75,8 +76,9 @@ def test_hidden_check_files_run_only_when_grading_and_see_the_packages(tmp_path:
         ("test_visible", False, True),
         ("test_secret", True, True),
     ]
-    assert "answers" not in sys.modules, "the package is forgotten after the checks"
-    assert all("course" not in entry for entry in sys.path)
+    assert sys.modules["answers"].__file__ == str(tmp_path / "course" / "answers" / "__init__.py")
+    del sys.modules["answers"]
+    assert all("course" not in entry for entry in sys.path), "sys.path is restored"
     checked = run_checks(assignment, InProcessTransport({}), seed=1, include_hidden=False)
     assert [c.name for c in checked] == ["test_visible"]
 
