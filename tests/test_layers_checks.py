@@ -3,6 +3,7 @@ the diagnoses that need no notebook of their own."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,14 @@ def test_params_of_the_wrong_shape_are_named_and_stop_the_network_checks(solutio
     )
     assert "so this check cannot run until that works" in bad["test_net_gradient[W1]"]
     assert all(name.startswith(("test_net", "test_sgd")) for name in bad)
+
+
+def test_visible_checks_and_their_helpers_do_not_import_the_reference() -> None:
+    """Students get test_layers.py (and nngrade) to self-check, never reference/."""
+    grader = ROOT.parent.parent / "grader"
+    for path in (ROOT / "test_layers.py", grader / "netcheck.py", grader / "backprop.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not {m for m in imported if m.split(".")[0] == "reference"}, path.name
+    assert "reference" in (ROOT / "test_layers_hidden.py").read_text(encoding="utf-8")
