@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader.report import render_report
 from grader.results import SubmissionResult
 
 FULL = 29.0
@@ -39,6 +40,9 @@ def test_both_relu_conventions_pass_and_the_report_says_which(
     passes = check(graded_layers["relu_mask_lt"], "test_relu_convention_at_zero")
     assert blocks == "Your Relu blocks the gradient at x = 0 (mask x <= 0)."
     assert passes == "Your Relu passes the gradient through at x = 0 (mask x < 0)."
+    assert "Your Relu blocks the gradient at x = 0 (mask x &lt;= 0)." in render_report(
+        graded_layers["correct"]
+    )
 
 
 def test_untouched_template_scores_zero(graded_layers: dict[str, SubmissionResult]) -> None:
