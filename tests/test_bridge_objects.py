@@ -164,6 +164,10 @@ def test_released_objects_are_forgotten(notebook: Notebook, transport: InProcess
     assert len(transport.objects) == 0 and layer.get("W").status == "stale"
 
 
-def test_plain_functions_still_cannot_return_builtins_that_are_not_data() -> None:
-    notebook = Notebook(InProcessTransport({"make": lambda: {1, 2}}))
+def test_plain_functions_still_return_only_data() -> None:
+    """A function's value must be data, as ever (a class with a custom __eq__ must not pass
+    for an array); only methods and attributes of held objects may give objects."""
+    notebook = Notebook(InProcessTransport({"make": lambda: {1, 2}, "layer": lambda: Affine(1, 2)}))
     assert notebook.call("make").status == "unencodable"
+    made = notebook.call("layer")
+    assert made.status == "unencodable" and "type Affine cannot be sent as data" in made.message

@@ -205,7 +205,10 @@ class _Call:
         reply: dict[str, Any],
     ) -> tuple[dict[str, Any], list[bytes]]:
         out_buffers: list[bytes] = []
-        refer = self.objects.refer
+        # What a function or routine returns must be data, as ever; methods and attributes
+        # of held objects may also give objects (a layer, net.layers), which are held too.
+        objects = self.objects
+        refer = objects.refer if request.get("op") in ("call_method", "get") else objects.known
         try:
             max_bytes = int(request.get("max_bytes") or MAX_REPLY_BYTES)
             if isinstance(value, _Held):

@@ -48,6 +48,13 @@ class ObjectTable:
             return None
         return self.hold(value)
 
+    def known(self, value: Any) -> dict[str, Any] | None:
+        """The handle node for ``value`` if the table already holds it, else None."""
+        key = self._ids.get(id(value))
+        if key is None or self._objects.get(key) is not value:
+            return None
+        return {"$": "object", "id": key, "type": type(value).__name__}
+
     def hold(self, value: Any) -> dict[str, Any]:
         """The handle node for ``value``, whatever it is; the same object keeps its id."""
         key = self._ids.get(id(value))

@@ -5,7 +5,7 @@ fixed examples with the expected values written out, numerical gradients of each
 own forward (every backward is judged against the forward it belongs to), properties
 (the Relu convention at 0, a backward that follows the latest forward), and the network's
 ``gradient`` against its own ``numerical_gradient``. The objects stay in the kernel; the
-checks hold handles to them (``notebook.new``). test_layers_hidden.py compares with the
+checks hold handles to them (``notebook.new``). test_layer_classes_hidden.py compares with the
 reference when grading.
 """
 

@@ -2,7 +2,7 @@
 
 4 points, run only when grading. What the visible checks already failed is not failed
 again: a gradient that disagrees with the network's own numerical_gradient is left to
-test_layers.py, and these checks judge only what agreement there cannot show (a network
+test_layer_classes.py, and these checks judge only what agreement there cannot show (a network
 whose gradient and numerical_gradient are wrong in the same way, e.g. a loss that is
 a sum rather than a mean), and whether a few steps of SGD on real digits lower the loss.
 """
@@ -21,7 +21,7 @@ from grader.netcheck import NET_PARAMETERS, NetworkCalls, NetworkProblem, layer_
 from reference import digits
 from reference.layers import three_layer_gradients, three_layer_loss
 
-# The same problem as test_layers.py draws (the same seed and sizes): the same network.
+# The same problem as test_layer_classes.py draws (the same seed and sizes): the same network.
 NET_SIZES = (6, 5, 4, 3)
 NET_M = 7
 OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
