@@ -3,125 +3,37 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from grader.assignment import Assignment, AssignmentError
+from grader.assignment import AssignmentError
 from grader.batch import default_workers, grade_batch, keep_private
+from grader.ci import CheckOutputs, step_summary_path
+from grader.cli_course import COMMANDS
+from grader.cli_options import (
+    fail,
+    limits_from,
+    load_assignment,
+    notebook_timeout_option,
+    sandbox_options,
+    seed_option,
+    timeout_option,
+)
+from grader.discovery import DiscoveryError, choose_assignment
 from grader.gradebook import Gradebook
 from grader.grading import GradingOptions, grade_notebook, new_seed
-from grader.limits import Limits, parse_size
+from grader.limits import Limits
 from grader.outputs import BatchOutputs
 from grader.progress import Progress
 from grader.report import format_table, write_report
 from grader.results import SubmissionResult
-from grader.sandbox import SANDBOX_MODES, Sandbox, SandboxUnavailable
+from grader.sandbox import Sandbox, SandboxUnavailable
 from grader.sources import collect
+from grader.submission import Ungradable
 
 __all__ = ["main"]
-
-EXIT_USAGE = 2
-
-timeout_option = click.option(
-    "--timeout",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds each notebook cell may run before it is stopped.",
-)
-notebook_timeout_option = click.option(
-    "--notebook-timeout",
-    default=600.0,
-    show_default=True,
-    type=click.FloatRange(min=0, min_open=True),
-    help="Seconds all of a notebook's cells may run in all; later cells are skipped.",
-)
-seed_option = click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help="Seed for the checks' random inputs. Default: a new seed, recorded in the results.",
-)
-
-
-class _Size(click.ParamType):
-    name = "SIZE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_size(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-_DEFAULT = Limits()
-
-
-def sandbox_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--sandbox and the per-kernel limits, shared by ``grade`` and ``check``."""
-    options = [
-        click.option(
-            "--sandbox",
-            type=click.Choice(SANDBOX_MODES),
-            default="auto",
-            show_default=True,
-            help="Run each kernel in a bubblewrap sandbox (bwrap), without one (none), or "
-            "in one when bwrap works here (auto).",
-        ),
-        click.option(
-            "--memory",
-            type=_Size(),
-            default="2G",
-            show_default=True,
-            help="Memory each kernel may use (heap and arrays), e.g. 512M or 4G.",
-        ),
-        click.option(
-            "--cpu-time",
-            type=click.IntRange(min=1),
-            default=_DEFAULT.cpu_time,
-            show_default=True,
-            help="CPU seconds each kernel may use in all, all its threads together.",
-        ),
-        click.option(
-            "--max-processes",
-            type=click.IntRange(min=8),
-            default=_DEFAULT.processes,
-            show_default=True,
-            help="Processes and threads each kernel may run at once.",
-        ),
-        click.option(
-            "--max-file-size",
-            type=_Size(),
-            default="256M",
-            show_default=True,
-            help="Largest file a kernel may write; in the sandbox also the size of its "
-            "working folder, /tmp and /dev/shm.",
-        ),
-        click.option(
-            "--max-value-size",
-            type=_Size(),
-            default="64M",
-            show_default=True,
-            help="Largest value a student's function may return to a check.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _limits(kwargs: dict[str, Any]) -> Limits:
-    return Limits(
-        memory=kwargs.pop("memory"),
-        cpu_time=kwargs.pop("cpu_time"),
-        processes=kwargs.pop("max_processes"),
-        file_size=kwargs.pop("max_file_size"),
-        value_size=kwargs.pop("max_value_size"),
-    )
 
 
 def _sandbox(requested: str, limits: Limits) -> Sandbox:
@@ -129,7 +41,7 @@ def _sandbox(requested: str, limits: Limits) -> Sandbox:
     try:
         return Sandbox.choose(requested, limits)
     except SandboxUnavailable as exc:
-        _fail(f"--sandbox bwrap: {exc}")
+        fail(f"--sandbox bwrap: {exc}")
 
 
 def _sandbox_line(sandbox: Sandbox) -> str:
@@ -202,8 +114,8 @@ def grade(
     and the batch goes on. Exits 0 when every submission was graded or recorded,
     1 if nngrade itself failed on one, 2 on a usage error, 130 when interrupted.
     """
-    assignment = _load(assignment_dir)
-    limits = _limits(limit_args)
+    assignment = load_assignment(assignment_dir)
+    limits = limits_from(limit_args)
     click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
     outputs = BatchOutputs(out_dir, assignment.title)
     with (
@@ -212,7 +124,7 @@ def grade(
     ):
         found = collect(submissions, Path(scratch))
         if not found:
-            _fail("no notebooks found in the given paths")
+            fail("no notebooks found in the given paths")
         options = GradingOptions(
             cell_timeout=timeout,
             notebook_timeout=notebook_timeout,
@@ -267,9 +179,9 @@ def grade(
 @click.option(
     "--assignment",
     "assignment_dir",
-    required=True,
     type=click.Path(path_type=Path),
-    help="The assignment folder (holding assignment.toml).",
+    help="The assignment folder (holding assignment.toml). Default: the one the notebook's "
+    "metadata names, found in the notebook's folder or above it.",
 )
 @click.option(
     "--report",
@@ -277,14 +189,28 @@ def grade(
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the HTML report. Default: the notebook's folder.",
 )
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the checks as JUnit XML (each check's points as properties).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the result as JSON: score, every check and its message, every cell event.",
+)
 @timeout_option
 @notebook_timeout_option
 @seed_option
 @sandbox_options
 def check(
     notebook: Path,
-    assignment_dir: Path,
+    assignment_dir: Path | None,
     report_dir: Path | None,
+    junit_path: Path | None,
+    json_path: Path | None,
     timeout: float,
     notebook_timeout: float,
     seed: int | None,
@@ -293,13 +219,20 @@ def check(
 ) -> None:
     """Check one NOTEBOOK before handing it in (visible checks only).
 
-    Prints a table of the checks and writes an HTML report. Exits 0 if every check
-    passed, 1 if any failed, 2 on a usage error or a notebook that cannot be read.
+    Prints a table of the checks and writes an HTML report. In GitHub Actions
+    (GITHUB_STEP_SUMMARY set) it also appends a summary to the job's page and prints
+    GitHub Classroom's score notices. Exits 0 if every check passed, 1 if any failed,
+    2 on a usage error or a notebook that cannot be read.
     """
-    assignment = _load(assignment_dir)
     if not notebook.is_file():
-        _fail(f"{notebook}: no such file")
-    limits = _limits(limit_args)
+        fail(f"{notebook}: no such file")
+    try:
+        assignment, note = choose_assignment(notebook, assignment_dir)
+    except Ungradable as exc:
+        fail(f"{notebook}: {exc}")
+    except (AssignmentError, DiscoveryError) as exc:
+        fail(str(exc))
+    limits = limits_from(limit_args)
     chosen = _sandbox(sandbox, limits)
     if chosen.mode != "bwrap":
         click.echo(_sandbox_line(chosen), err=True)
@@ -312,21 +245,26 @@ def check(
         limits=limits,
     )
     result = grade_notebook(assignment, notebook, options)
+    if note:
+        result.notes.insert(0, note)
+    report = None
+    if result.status == "graded":
+        report = write_report(result, report_dir or notebook.parent)
+    ci = CheckOutputs(junit=junit_path, json=json_path, step_summary=step_summary_path())
+    ci.write(result, title=assignment.title, report=report)
     if result.status != "graded":
-        _fail(f"{notebook}: {result.reason}")
+        fail(f"{notebook}: {result.reason}")
+    passed = all(c.passed for c in result.checks)
+    click.echo(f"{assignment.title} ({assignment.root})")
+    if note:
+        click.echo(f"Note: {note}")
     click.echo(format_table(result))
-    report = write_report(result, report_dir or notebook.parent)
-    click.echo(f"\nReport: {report}")
-    raise SystemExit(0 if all(c.passed for c in result.checks) else 1)
+    details = "" if passed else " (open it in a browser: each failure in full, and what to check)"
+    click.echo(f"\nReport: {report}{details}")
+    for line in ci.notices(result):
+        click.echo(line)
+    raise SystemExit(0 if passed else 1)
 
 
-def _load(assignment_dir: Path) -> Assignment:
-    try:
-        return Assignment.load(assignment_dir)
-    except AssignmentError as exc:
-        _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"nngrade: error: {message}", err=True)
-    raise SystemExit(EXIT_USAGE)
+for _command in COMMANDS:
+    main.add_command(_command)

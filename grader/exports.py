@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.report import CELL_KIND_WORDS, atomic_write_text, first_line, format_points
+from grader.report import CELL_KIND_WORDS, atomic_write_text, first_line, format_points, headline
 from grader.results import CheckResult, SubmissionResult
 
 __all__ = [
     "gradescope_result",
+    "json_text",
     "junit_xml",
     "write_gradescope",
     "write_junit",
@@ -116,12 +117,17 @@ def write_gradescope(results: Sequence[SubmissionResult], out_dir: Path) -> Path
     folder = out_dir / "gradescope"
     folder.mkdir(parents=True, exist_ok=True)
     for result in results:
-        text = json.dumps(gradescope_result(result), ensure_ascii=False, indent=2) + "\n"
-        # A lone surrogate (from a student's odd output) cannot be written as UTF-8; inside a
-        # JSON string its \u escape stands for the same value.
-        text = _SURROGATE.sub(_escape_char, text)
-        atomic_write_text(folder / f"{result.id}.json", text)
+        atomic_write_text(folder / f"{result.id}.json", json_text(gradescope_result(result)))
     return folder
+
+
+def json_text(data: dict[str, Any]) -> str:
+    """``data`` as indented JSON text that can be written as UTF-8 whatever a student
+    printed (results.json for Gradescope, ``nngrade check --json``)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    # A lone surrogate (from a student's odd output) cannot be written as UTF-8; inside a
+    # JSON string its \u escape stands for the same value.
+    return _SURROGATE.sub(_escape_char, text)
 
 
 # XML 1.0 allows tab, newline, carriage return and the characters from U+0020 on, except the
@@ -198,7 +204,7 @@ def _suite(root: ET.Element, result: SubmissionResult) -> tuple[int, int, int]:
                 )
             elif not check.passed:
                 failures += 1
-                message = first_line(check.message) or "failed"
+                message = headline(check.message) or "failed"
                 _element(case, "failure", check.message, message=message, type="failed")
         tests = len(result.checks)
     suite.set("tests", str(tests))

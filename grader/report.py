@@ -24,6 +24,7 @@ __all__ = [
     "format_points",
     "first_line",
     "format_table",
+    "headline",
     "render_report",
     "template_environment",
     "write_grades_csv",
@@ -31,7 +32,17 @@ __all__ = [
     "write_results_json",
 ]
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _templates_dir() -> Path:
+    # The wheel carries the top-level templates/ as grader/templates/ (pyproject's
+    # package-dir); a checkout, editable or not, reads them where they are edited.
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if installed.is_dir() else here.parent / "templates"
+
+
+TEMPLATES_DIR = _templates_dir()
 
 CSV_COLUMNS = (
     "id",
@@ -201,6 +212,15 @@ def first_line(text: str) -> str:
     return lines[0].strip() if lines else ""
 
 
+def headline(message: str) -> str:
+    """A failure message's headline for a table row: its first line, joined with the next
+    when it only introduces it ("square(x) raised an exception:" says little alone)."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0]} {lines[1]}"
+    return lines[0] if lines else ""
+
+
 def format_table(result: SubmissionResult, width: int = 100) -> str:
     """A compact plain-text summary of one result for a terminal, each line at most ``width``."""
     width = max(width, 20)  # below this nothing useful fits
@@ -222,7 +242,7 @@ def format_table(result: SubmissionResult, width: int = 100) -> str:
         if check.hidden:
             text += " (hidden)"
         if not check.passed:
-            first = first_line(check.message)
+            first = headline(check.message)
             if first:
                 text += f" - {first}"
         lines.append(_fit(f"{label:<5} {points:>{points_width}}  {text}", width))
