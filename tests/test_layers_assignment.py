@@ -8,7 +8,7 @@ import pytest
 from grader.report import render_report
 from grader.results import SubmissionResult
 
-FULL = 29.0
+FULL = 31.0
 VISIBLE = 25.0
 NET_GRADIENTS = [f"test_net_gradient[{g}]" for g in ("W3", "b3", "W2", "b2", "W1", "b1")]
 
@@ -27,7 +27,7 @@ def test_right_answers_score_full_marks(
 ) -> None:
     result = graded_layers[name]
     assert (result.status, result.score, result.max_score) == ("graded", FULL, FULL)
-    assert len(result.checks) == 34 and not failed(result)
+    assert len(result.checks) == 38 and not failed(result)
     assert sum(c.max_points for c in result.checks if not c.hidden) == VISIBLE
     # Only the training loop (and the seed's sys.path line) is left out: definitions mode.
     assert {e.kind for e in result.cells} == {"skipped"}
@@ -73,8 +73,10 @@ def test_softmax_backward_not_divided_by_the_batch_size(
     result = graded_layers["softmax_backward_not_divided"]
     bad = failed(result)
     layer = {f"test_softmax_with_loss_backward[{t}]" for t in ("one_hot", "labels")}
-    hidden = {c.name for c in result.checks if c.hidden}
-    assert set(bad) == layer | set(NET_GRADIENTS) | hidden and result.score == 17
+    # The other layers still earn their hidden comparison with the reference.
+    others = {f"test_layer_matches_reference[{n}]" for n in ("Relu", "Sigmoid", "Affine")}
+    hidden = {c.name for c in result.checks if c.hidden} - others
+    assert set(bad) == layer | set(NET_GRADIENTS) | hidden and result.score == 18.5
     for name in layer:
         assert (
             "Every value is 3 times the expected one (the mean over the batch is missing"

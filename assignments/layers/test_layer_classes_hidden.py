@@ -1,10 +1,12 @@
-"""Hidden checks for the layers assignment: the network against the reference, and training.
+"""Hidden checks for the layers assignment: layers and network against the reference, training.
 
-4 points, run only when grading. What the visible checks already failed is not failed
-again: a gradient that disagrees with the network's own numerical_gradient is left to
-test_layer_classes.py, and these checks judge only what agreement there cannot show (a network
-whose gradient and numerical_gradient are wrong in the same way, e.g. a loss that is
-a sum rather than a mean), and whether a few steps of SGD on real digits lower the loss.
+6 points, run only when grading. What the visible checks already failed is not failed
+again: a layer wrong on ordinary inputs, or a gradient that disagrees with the network's
+own numerical_gradient, is left to test_layer_classes.py (these checks then give no credit
+and say so). They judge what the visible checks cannot show: layers on other shapes and
+scales (one row, large scores), a network whose gradient and numerical_gradient are wrong
+in the same way (a loss that is a sum rather than a mean), and whether a few steps of SGD
+on real digits lower the loss.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook
+from grader import CheckFailure, Notebook, expect_array, expect_scalar
 from grader.backprop import GradientCall
-from grader.gradcheck import compare_gradients, parameter_gradients
+from grader.gradcheck import away_from_kinks, compare_gradients, parameter_gradients
 from grader.netcheck import NET_PARAMETERS, NetworkCalls, NetworkProblem, layer_chain_hint
 from reference import digits
+from reference import layers as ref
 from reference.layers import three_layer_gradients, three_layer_loss
 
 # The same problem as test_layer_classes.py draws (the same seed and sizes): the same network.
@@ -33,6 +36,115 @@ LEARNING_RATE = 0.1
 # In these steps the reference network's loss falls by 9.5% or more (40 seeds tried);
 # a wrong gradient, or layers that do not use net.params, leave it where it was.
 MIN_DECREASE = 0.02  # as a fraction of the first loss
+
+
+# -- each layer on other shapes and scales ------------------------------------------------
+
+
+class Case:
+    """One layer problem: constructor arguments, forward's inputs, backward's dout."""
+
+    def __init__(
+        self, words: str, args: tuple = (), inputs: tuple = (), dout: object = None
+    ) -> None:
+        self.words, self.args, self.inputs, self.dout = words, args, inputs, dout
+        # With scores of order 1000 the book's cross_entropy_error caps each term at
+        # -log(1e-7): only backward (softmax - t) is compared there, and forward must be finite.
+        self.exact_loss = "large" not in words
+
+
+def layer_cases(rng: np.random.Generator, name: str) -> list[Case]:
+    """The ordinary case first (what the visible checks judge), then the other ones."""
+    normal = rng.standard_normal
+    if name in ("Relu", "Sigmoid"):
+        return [
+            Case("ordinary inputs", (), (away_from_kinks(rng, (3, 4)),), normal((3, 4))),
+            Case("a single row", (), (away_from_kinks(rng, (1, 6)),), normal((1, 6))),
+            Case(
+                "large inputs (|x| near 100)",
+                (),
+                (away_from_kinks(rng, (4, 3)) * 60,),
+                normal((4, 3)),
+            ),
+        ]
+    if name == "Affine":
+        return [
+            Case("ordinary inputs", (normal((4, 5)), normal(5)), (normal((3, 4)),), normal((3, 5))),
+            Case("a single row", (normal((4, 5)), normal(5)), (normal((1, 4)),), normal((1, 5))),
+            Case(
+                "a batch larger than the layer",
+                (normal((4, 2)), normal(2)),
+                (normal((9, 4)),),
+                normal((9, 2)),
+            ),
+        ]
+    labels = rng.integers(0, 5, 6)
+    return [
+        Case("ordinary inputs", (), (normal((3, 4)), np.eye(4)[rng.integers(0, 4, 3)])),
+        Case("label indices and five classes", (), (normal((6, 5)), labels)),
+        Case("large scores (near 1000)", (), (normal((4, 3)) * 1000, np.eye(3)[[0, 1, 2, 0]])),
+    ]
+
+
+def expected_layer(name: str, case: Case) -> dict[str, object]:
+    x, dout = case.inputs[0], case.dout
+    if name == "Relu":
+        return {"out": ref.relu_forward(x), "dx": ref.relu_backward(x, dout)}
+    if name == "Sigmoid":
+        return {"out": ref.sigmoid_forward(x), "dx": ref.sigmoid_backward(x, dout)}
+    if name == "Affine":
+        W, b = case.args
+        dx, dW, db = ref.affine_backward(x, W, dout)
+        return {"out": ref.affine_forward(x, W, b), "dx": dx, "dW": dW, "db": db}
+    t = case.inputs[1]
+    return {"out": ref.softmax_with_loss(x, t), "dx": ref.softmax_with_loss_backward(x, t)}
+
+
+def judge_layer(notebook: Notebook, name: str, case: Case) -> None:
+    """Fail (with the comparison's message) unless the layer matches the reference."""
+    layer = notebook.new(name, *case.args).value
+    forward = layer.call("forward", *case.inputs)
+    backward = layer.call("backward", *(() if name == "SoftmaxWithLoss" else (case.dout,)))
+    expected = expected_layer(name, case)
+    found = {"out": forward.value, "dx": backward.value}
+    if name == "Affine":
+        found |= {"dW": layer.get("dW").value, "db": layer.get("db").value}
+    for key, want in expected.items():
+        what = forward.what if key == "out" else f"{layer.what}.backward: {key}"
+        if key == "out" and name == "SoftmaxWithLoss":
+            if case.exact_loss:
+                expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-5)
+            elif not np.isfinite(np.asarray(found[key], dtype=np.float64)).all():
+                raise CheckFailure(
+                    f"{what} returned {found[key]}; expected a finite number. With large "
+                    "scores np.exp overflows unless the maximum of each row is subtracted first."
+                )
+            continue
+        expect_array(found[key], np.asarray(want), what=what)
+
+
+@pytest.mark.points(2, shared=True)
+@pytest.mark.parametrize("name", ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"])
+def test_layer_matches_reference(notebook: Notebook, rng: np.random.Generator, name: str) -> None:
+    """each layer matches the reference on other shapes and scales"""
+    ordinary, *others = layer_cases(rng, name)
+    try:
+        judge_layer(notebook, name, ordinary)
+    except CheckFailure as exc:
+        raise CheckFailure(
+            f"{name} does not match the reference on ordinary inputs yet (see the visible "
+            f"checks of {name}), so this check gives no credit.\n{exc}"
+        ) from None
+    for case in others:
+        try:
+            judge_layer(notebook, name, case)
+        except CheckFailure as exc:
+            raise CheckFailure(
+                f"{name} works for ordinary inputs but not for {case.words}:\n{exc}"
+            ) from None
+
+
+# -- the network ----------------------------------------------------------------------------
 
 
 class Judged:
