@@ -22,10 +22,24 @@ from grader.compare import describe
 from grader.failures import CheckFailure
 from grader.gradcheck import KINK_MARGIN
 
-__all__ = ["NET_PARAMETERS", "NetworkCalls", "NetworkProblem", "layer_chain_hint"]
+__all__ = [
+    "NET_PARAMETERS",
+    "OWN_ATOL",
+    "OWN_RTOL",
+    "NetworkCalls",
+    "NetworkProblem",
+    "agrees_with_own",
+    "layer_chain_hint",
+]
 
 NET_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
 _MAX_DRAWS = 100
+MIN_PROBABILITY = 0.05  # of a label under the problem's network (see _likely_labels)
+# How near backprop's gradient must be to a student's own numerical_gradient: the book's
+# uses plain centred differences with h = 1e-4, which err by up to ~1e-8 (h**2 times the
+# third derivative), so tiny elements are judged by atol; a real mistake is far larger.
+OWN_RTOL = 1e-3
+OWN_ATOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -56,20 +70,35 @@ class NetworkProblem:
                 params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
                 params[f"b{layer}"] = rng.standard_normal(fan_out) * 0.5
             x = rng.standard_normal((m, sizes[0]))
-            t = np.eye(sizes[-1])[rng.integers(0, sizes[-1], m)]
-            if _clear_of_kinks(x, params, len(sizes) - 1):
+            scores = _hidden_and_scores(x, params, len(sizes) - 1)
+            if scores is not None:
+                t = np.eye(sizes[-1])[_likely_labels(rng, scores)]
                 return cls(tuple(sizes), x, t, params)
         raise RuntimeError(f"no problem clear of ReLU's kink in {_MAX_DRAWS} draws")
 
 
-def _clear_of_kinks(x: np.ndarray, params: Mapping[str, np.ndarray], layers: int) -> bool:
+def _hidden_and_scores(
+    x: np.ndarray, params: Mapping[str, np.ndarray], layers: int
+) -> np.ndarray | None:
+    """The output layer's scores, or None if a hidden unit's input is near ReLU's kink."""
     a = x
-    for layer in range(1, layers):
+    for layer in range(1, layers + 1):
         s = a @ params[f"W{layer}"] + params[f"b{layer}"]
+        if layer == layers:
+            return s
         if np.any(np.abs(s) <= KINK_MARGIN):
-            return False
+            return None
         a = np.maximum(s, 0.0)
-    return True
+    return a
+
+
+def _likely_labels(rng: np.random.Generator, scores: np.ndarray) -> np.ndarray:
+    """A label per row among the classes the network gives at least MIN_PROBABILITY: the
+    book's cross_entropy_error takes log(p + 1e-7), which moves a numerical gradient by
+    about 1e-7 / p relative to backprop's, too much for a tolerance of 1e-4 when p is tiny."""
+    p = np.exp(scores - scores.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return np.array([rng.choice(np.flatnonzero(row >= MIN_PROBABILITY)) for row in p])
 
 
 class NetworkCalls:
@@ -184,3 +213,13 @@ def layer_chain_hint(name: str, right: Mapping[str, bool]) -> str:
     """Where along a layer-class network the mistake in the wrong gradient ``name`` (W1 ...
     bL) most likely is, given which gradients are right."""
     return chain_hint(name, right, words=LAYER_WORDS)
+
+
+def agrees_with_own(gradient: object, own: object) -> bool:
+    """Whether one gradient from ``gradient()`` matches the same from ``numerical_gradient()``
+    (the judgement of the visible checks, for hidden checks that must not repeat it)."""
+    try:
+        a, b = np.asarray(gradient, dtype=np.float64), np.asarray(own, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=OWN_RTOL, atol=OWN_ATOL))

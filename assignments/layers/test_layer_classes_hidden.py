@@ -19,7 +19,13 @@ import pytest
 from grader import CheckFailure, Notebook, expect_array, expect_scalar
 from grader.backprop import GradientCall
 from grader.gradcheck import away_from_kinks, compare_gradients, parameter_gradients
-from grader.netcheck import NET_PARAMETERS, NetworkCalls, NetworkProblem, layer_chain_hint
+from grader.netcheck import (
+    NET_PARAMETERS,
+    NetworkCalls,
+    NetworkProblem,
+    agrees_with_own,
+    layer_chain_hint,
+)
 from reference import digits
 from reference import layers as ref
 from reference.layers import three_layer_gradients, three_layer_loss
@@ -113,7 +119,8 @@ def judge_layer(notebook: Notebook, name: str, case: Case) -> None:
         what = forward.what if key == "out" else f"{layer.what}.backward: {key}"
         if key == "out" and name == "SoftmaxWithLoss":
             if case.exact_loss:
-                expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-5)
+                # log(p + 1e-7) in the book's cross_entropy_error: ~1e-5 at p near 0.01.
+                expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-4)
             elif not np.isfinite(np.asarray(found[key], dtype=np.float64)).all():
                 raise CheckFailure(
                     f"{what} returned {found[key]}; expected a finite number. With large "
@@ -176,11 +183,7 @@ class Judged:
         grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
         if not isinstance(grads, dict) or not isinstance(own, dict):
             return False
-        try:
-            result = compare_gradients(np.asarray(grads[name]), np.asarray(own[name]))
-        except (KeyError, TypeError, ValueError):
-            return False
-        return result.passed
+        return name in grads and name in own and agrees_with_own(grads[name], own[name])
 
 
 @pytest.fixture(scope="module")
