@@ -1,6 +1,7 @@
 """Batch grading speed: nngrade against plain nbclient on the same relu notebooks.
 
     .venv/bin/python benchmarks/batch.py [--notebooks 100] [--workers N] [--sandbox auto]
+                                         [--executor local|dask]
 
 Generates a mix of correct and wrong relu notebooks, grades them with nngrade (parallel
 workers, fresh kernel each, checks and reports included) and executes the same notebooks
@@ -9,6 +10,10 @@ notebooks costs at all). Prints notebooks per minute, mean seconds per notebook,
 ratio of the two, and the grader process's peak memory at half-way and at the end
 (it must not grow with the number of submissions). Targets on a 2-core machine: at
 least 100 notebooks per minute, and at most 1.15 times the baseline's time.
+
+With ``--executor dask`` the same notebooks are also graded on a ``distributed.LocalCluster``
+of N worker processes (one thread each), started for the run: the figures per worker show
+what one more worker adds, next to the local pool's.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.assignment import Assignment  # noqa: E402
 from grader.batch import default_workers, grade_batch, keep_private  # noqa: E402
+from grader.executor import Executor, LocalExecutor  # noqa: E402
 from grader.grading import GradingOptions  # noqa: E402
 from grader.outputs import BatchOutputs  # noqa: E402
 from grader.results import SubmissionResult  # noqa: E402
@@ -82,7 +88,7 @@ def baseline(paths: list[Path], workers: int) -> float:
     return time.perf_counter() - started
 
 
-def nngrade(folder: Path, out: Path, workers: int, sandbox: str) -> tuple[float, int, int]:
+def nngrade(folder: Path, out: Path, executor: Executor, sandbox: str) -> tuple[float, int, int]:
     """Seconds, and the grader process's peak RSS (KiB) at half-way and at the end."""
     assignment = Assignment.load(ROOT / "assignments" / "relu")
     outputs = BatchOutputs(out, assignment.title)
@@ -100,11 +106,29 @@ def nngrade(folder: Path, out: Path, workers: int, sandbox: str) -> tuple[float,
 
         done = [0]
         started = time.perf_counter()
-        results = grade_batch(assignment, found, options, workers=workers, on_result=record)
+        results = grade_batch(assignment, found, options, executor=executor, on_result=record)
         outputs.finish(results)
         seconds = time.perf_counter() - started
     assert all(r.status == "graded" for r in results), [r.reason for r in results]
     return seconds, peaks[0], peaks[1]
+
+
+def on_cluster(folder: Path, out: Path, workers: int, sandbox: str) -> float:
+    """Seconds to grade the notebooks on a LocalCluster of ``workers`` processes (the
+    cluster's start-up not counted: a real cluster is already running)."""
+    from distributed import LocalCluster
+
+    from grader.dask_executor import DaskExecutor
+
+    with LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        seconds, _, _ = nngrade(folder, out, DaskExecutor(cluster.scheduler_address), sandbox)
+    return seconds
 
 
 def main() -> None:
@@ -112,21 +136,31 @@ def main() -> None:
     parser.add_argument("--notebooks", type=int, default=100)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
+    parser.add_argument("--executor", default="local", choices=["local", "dask"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as tmp:
         folder, out = Path(tmp) / "notebooks", Path(tmp) / "out"
         folder.mkdir()
         make_notebooks(folder, args.notebooks)
         paths = sorted(folder.glob("*.ipynb"))
-        ours, half_rss, end_rss = nngrade(folder, out, args.workers, args.sandbox)
+        local = LocalExecutor(args.workers)
+        ours, half_rss, end_rss = nngrade(folder, out, local, args.sandbox)
+        dask = None
+        if args.executor == "dask":
+            dask = on_cluster(folder, Path(tmp) / "out-dask", args.workers, args.sandbox)
         theirs = baseline(paths, args.workers)
-    n = args.notebooks
+    n, w = args.notebooks, args.workers
     ratio = ours / theirs
     per_minute = n / ours * 60
-    print(f"{n} relu notebooks, {args.workers} workers, sandbox {args.sandbox}")
-    print(f"{'':22}{'seconds':>9}{'nb/min':>9}{'s/nb':>8}")
-    print(f"{'nngrade (graded)':22}{ours:9.1f}{per_minute:9.1f}{ours / n:8.2f}")
-    print(f"{'nbclient (baseline)':22}{theirs:9.1f}{n / theirs * 60:9.1f}{theirs / n:8.2f}")
+    print(f"{n} relu notebooks, {w} workers, sandbox {args.sandbox}")
+    print(f"{'':26}{'seconds':>9}{'nb/min':>9}{'nb/min/worker':>15}{'s/nb':>8}")
+    rows = [("nngrade, local pool", ours)]
+    if dask is not None:
+        rows.append(("nngrade, Dask LocalCluster", dask))
+    rows.append(("nbclient (baseline)", theirs))
+    for label, seconds in rows:
+        rate = n / seconds * 60
+        print(f"{label:26}{seconds:9.1f}{rate:9.1f}{rate / w:15.1f}{seconds / n:8.2f}")
     print(
         f"ratio {ratio:.2f} (target <= {TARGET_RATIO}); {per_minute:.0f} nb/min "
         f"(target >= {TARGET_PER_MINUTE})"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from grader.assignment import AssignmentError
 from grader.batch import default_workers, grade_batch, keep_private
@@ -22,6 +23,7 @@ from grader.cli_options import (
     timeout_option,
 )
 from grader.discovery import DiscoveryError, choose_assignment
+from grader.executor import Executor, ExecutorUnavailable, LocalExecutor
 from grader.gradebook import Gradebook
 from grader.grading import GradingOptions, grade_notebook, new_seed
 from grader.limits import Limits
@@ -30,10 +32,12 @@ from grader.progress import Progress
 from grader.report import format_table, write_report
 from grader.results import SubmissionResult
 from grader.sandbox import Sandbox, SandboxUnavailable
-from grader.sources import collect
+from grader.sources import Submission, collect
 from grader.submission import Ungradable
 
 __all__ = ["main"]
+
+EXECUTORS = ("local", "dask")
 
 
 def _sandbox(requested: str, limits: Limits) -> Sandbox:
@@ -52,6 +56,31 @@ def _sandbox_line(sandbox: Sandbox) -> str:
         f"WARNING: the sandbox is off ({sandbox.unavailable_reason}): notebooks can use the "
         f"network and read your files. Limits still apply: {sandbox.limits.describe()}."
     )
+
+
+def _stored_line(stored: list[SubmissionResult], found: list[Submission]) -> str:
+    return (
+        f"{len(stored)} of {len(found)} submissions are graded and stored. "
+        "Run the same command again to grade the rest."
+    )
+
+
+def _executor(ctx: click.Context, name: str, scheduler: str | None, workers: int) -> Executor:
+    """The executor the options ask for; contradictory options are a usage error."""
+    if name == "local":
+        if scheduler is not None:
+            fail("--scheduler needs --executor dask")
+        return LocalExecutor(workers)
+    if scheduler is None:
+        fail("--executor dask needs --scheduler tcp://HOST:PORT (the Dask scheduler)")
+    if ctx.get_parameter_source("workers") is ParameterSource.COMMANDLINE:
+        fail("--workers is for --executor local; a Dask cluster's workers are its own")
+    # Imported only when asked for: distributed is an optional dependency.
+    try:
+        from grader.dask_executor import DaskExecutor
+    except ImportError as exc:
+        fail(f"--executor dask needs the dask extra (pip install 'nngrade[dask]'): {exc}")
+    return DaskExecutor(scheduler)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,7 +109,23 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=default_workers(),
     show_default="the number of cores",
-    help="Submissions graded at the same time, each in its own kernel.",
+    help="Submissions graded at the same time on this machine (--executor local), each in "
+    "its own kernel.",
+)
+@click.option(
+    "--executor",
+    "executor_name",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where submissions are graded: --workers processes on this machine (local), or "
+    "the workers of a running Dask cluster (dask, with --scheduler).",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="The Dask scheduler's address, with --executor dask. The workers need only "
+    "nngrade[dask] installed: the assignment and the notebooks are sent to them.",
 )
 @click.option(
     "--force",
@@ -91,11 +136,15 @@ def main() -> None:
 @notebook_timeout_option
 @seed_option
 @sandbox_options
+@click.pass_context
 def grade(
+    ctx: click.Context,
     assignment_dir: Path,
     submissions: tuple[Path, ...],
     out_dir: Path,
     workers: int,
+    executor_name: str,
+    scheduler: str | None,
     force: bool,
     timeout: float,
     notebook_timeout: float,
@@ -113,10 +162,21 @@ def grade(
     OUT/junit.xml. A submission that cannot be read is recorded as ungradable
     and the batch goes on. Exits 0 when every submission was graded or recorded,
     1 if nngrade itself failed on one, 2 on a usage error, 130 when interrupted.
+
+    With --executor dask --scheduler tcp://HOST:PORT, each submission is graded by a
+    worker of that Dask cluster (own kernel, sandbox and limits there); the gradebook
+    and the outputs stay here.
     """
+    executor = _executor(ctx, executor_name, scheduler, workers)
     assignment = load_assignment(assignment_dir)
     limits = limits_from(limit_args)
-    click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
+    if isinstance(executor, LocalExecutor):
+        click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
+    else:
+        # The sandbox is chosen where the kernels run; each result records the choice.
+        click.echo(
+            f"Grading on the Dask cluster at {scheduler}; --sandbox {sandbox} on each worker."
+        )
     outputs = BatchOutputs(out_dir, assignment.title)
     with (
         tempfile.TemporaryDirectory(prefix="nngrade-sources-") as scratch,
@@ -146,20 +206,19 @@ def grade(
                 assignment,
                 found,
                 options,
-                workers=workers,
+                executor=executor,
                 gradebook=gradebook,
                 force=force,
                 on_result=record,
             )
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, ExecutorUnavailable) as exc:
             progress.close()
             stored = gradebook.results(s.id for s in found)
-            outputs.finish(stored)
-            click.echo(
-                f"\nInterrupted: {len(stored)} of {len(found)} submissions are graded and "
-                "stored. Run the same command again to grade the rest.",
-                err=True,
-            )
+            if stored:
+                outputs.finish(stored)
+            if isinstance(exc, ExecutorUnavailable):
+                fail(str(exc) if not stored else f"{exc}\n{_stored_line(stored, found)}")
+            click.echo(f"\nInterrupted: {_stored_line(stored, found)}", err=True)
             raise SystemExit(130) from None
     progress.close()
     written = outputs.finish(results)

@@ -36,6 +36,7 @@ __all__ = [
     "CheckSuiteError",
     "GradingOptions",
     "grade_notebook",
+    "new_result",
     "new_seed",
     "run_checks",
 ]
@@ -68,16 +69,8 @@ def grade_notebook(
     """Grade one notebook. Never raises for anything the submission does. A ``problem``
     found before grading (a zip that could not be read) makes it ungradable."""
     started = time.monotonic()
-    result = SubmissionResult(
-        id=submission_id or safe_id(path.stem),
-        submission=path.name,
-        path=str(path),
-        assignment=assignment.name,
-        status="graded",
-        seed=options.seed if options.seed is not None else new_seed(),
-        mode="grade" if options.include_hidden else "check",
-        graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        nngrade_version=nngrade_version(),
+    result = new_result(
+        assignment, options, submission_id or safe_id(path.stem), path.name, str(path)
     )
     try:
         _grade(assignment, path, options, result, problem)
@@ -91,6 +84,24 @@ def grade_notebook(
         result.score = 0.0
     result.duration = round(time.monotonic() - started, 3)
     return result
+
+
+def new_result(
+    assignment: Assignment, options: GradingOptions, submission_id: str, name: str, path: str
+) -> SubmissionResult:
+    """A result with nothing graded yet: what grading fills in, or an executor marks as
+    failed when the submission could not be graded at all."""
+    return SubmissionResult(
+        id=submission_id,
+        submission=name,
+        path=path,
+        assignment=assignment.name,
+        status="graded",
+        seed=options.seed if options.seed is not None else new_seed(),
+        mode="grade" if options.include_hidden else "check",
+        graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        nngrade_version=nngrade_version(),
+    )
 
 
 def _grade(

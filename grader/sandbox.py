@@ -224,6 +224,10 @@ class KernelBox:
         size = str(self.sandbox.limits.file_size)
         args = _BwrapArgs(["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"])
         args += ["--unshare-cgroup-try", "--hostname", "nngrade"]
+        # A grading process killed with SIGKILL (a Dask worker, a pool worker) takes its
+        # sandbox along. Tied to the spawning thread, which KernelSession blocks for the
+        # kernel's whole life (it runs its event loop in the caller's thread).
+        args.append("--die-with-parent")
         args.mount("--proc", "/proc")
         args.mount("--dev", "/dev")
         # Scratch folders first: a tmpfs hides whatever was bound below it before (a

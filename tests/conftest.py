@@ -10,6 +10,7 @@ import pytest
 
 from grader.assignment import Assignment
 from grader.batch import default_workers, grade_many
+from grader.executor import Executor
 from grader.grading import GradingOptions
 from grader.results import SubmissionResult
 
@@ -24,14 +25,16 @@ TORCH_CELL_TIMEOUT = 20.0
 SEED = 20261122
 
 
-def grade_assignment(name: str, cell_timeout: float = CELL_TIMEOUT) -> dict[str, SubmissionResult]:
-    """tests/notebooks/<name>/*.ipynb plus the template and the solution, graded in one batch,
-    by file stem."""
+def grade_assignment(
+    name: str, cell_timeout: float = CELL_TIMEOUT, executor: Executor | None = None
+) -> dict[str, SubmissionResult]:
+    """tests/notebooks/<name>/*.ipynb plus the template and the solution, graded in one batch
+    (by local workers unless ``executor`` is given), by file stem."""
     assignment = Assignment.load(ASSIGNMENTS / name)
     assert assignment.template is not None and assignment.solution is not None
     paths = [Path(__file__).parent / "notebooks" / name, assignment.template, assignment.solution]
     options = GradingOptions(cell_timeout=cell_timeout, seed=SEED)
-    results = grade_many(assignment, paths, options, workers=default_workers())
+    results = grade_many(assignment, paths, options, workers=default_workers(), executor=executor)
     return {Path(r.path).stem: r for r in results}
 
 

@@ -27,6 +27,9 @@ CPU_GRACE = 5  # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
 
 def main() -> None:
     settings = json.loads(os.environ.pop("NNGRADE_LAUNCH"))
+    # Without a sandbox, this launcher (and with it the kernel) ends with the grading
+    # process, even one killed with SIGKILL; in the sandbox, bwrap --die-with-parent does.
+    _die_with_parent()
     kernel = os.fork()
     if kernel == 0:
         _become_kernel(settings)
