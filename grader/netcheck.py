@@ -23,7 +23,10 @@ from grader.failures import CheckFailure
 from grader.gradcheck import KINK_MARGIN
 
 __all__ = [
+    "BATCH",
     "NET_PARAMETERS",
+    "OUTPUT_FIRST",
+    "SIZES",
     "OWN_ATOL",
     "OWN_RTOL",
     "NetworkCalls",
@@ -33,6 +36,11 @@ __all__ = [
 ]
 
 NET_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+# In the order backprop computes them: the order in which to report them, and to fix them.
+OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
+# Layer sizes all different and a batch size equal to none of them: a transpose shows.
+SIZES = (6, 5, 4, 3)
+BATCH = 7
 _MAX_DRAWS = 100
 MIN_PROBABILITY = 0.05  # of a label under the problem's network (see _likely_labels)
 # How near backprop's gradient must be to a student's own numerical_gradient: the book's
@@ -58,6 +66,11 @@ class NetworkProblem:
     @property
     def shapes(self) -> dict[str, tuple[int, ...]]:
         return {name: value.shape for name, value in self.params.items()}
+
+    @classmethod
+    def for_run(cls, seed: int, sizes: tuple[int, ...] = SIZES, m: int = BATCH) -> NetworkProblem:
+        """The run's problem: the same for every check file that asks with the same seed."""
+        return cls.draw(np.random.default_rng([seed, *sizes, m]), sizes, m)
 
     @classmethod
     def draw(cls, rng: np.random.Generator, sizes: tuple[int, ...], m: int) -> NetworkProblem:

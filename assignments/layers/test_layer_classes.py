@@ -28,6 +28,7 @@ from grader.gradcheck import (
 )
 from grader.netcheck import (
     NET_PARAMETERS,
+    OUTPUT_FIRST,
     OWN_ATOL,
     OWN_RTOL,
     NetworkCalls,
@@ -36,11 +37,6 @@ from grader.netcheck import (
     layer_chain_hint,
 )
 
-# Layer sizes all different and a batch size equal to none of them: a transpose shows.
-NET_SIZES = (6, 5, 4, 3)
-NET_M = 7
-# Output layer first: the order in which backprop computes them, and to fix them.
-OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
 LOSS_RTOL = 1e-5  # the book's cross_entropy_error adds 1e-7 inside the log
 
 # Fixed examples: three rows, so a batch factor shows as 3 or 1/3.
@@ -323,8 +319,7 @@ class Networks:
 
     def get(self, notebook: Notebook) -> NetworkCalls:
         if self._calls is None:
-            rng = np.random.default_rng([self.seed, *NET_SIZES, NET_M])
-            problem = NetworkProblem.draw(rng, NET_SIZES, NET_M)
+            problem = NetworkProblem.for_run(self.seed)
             self._calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
         return self._calls
 

@@ -21,6 +21,7 @@ from grader.backprop import GradientCall
 from grader.gradcheck import away_from_kinks, compare_gradients, parameter_gradients
 from grader.netcheck import (
     NET_PARAMETERS,
+    OUTPUT_FIRST,
     NetworkCalls,
     NetworkProblem,
     agrees_with_own,
@@ -30,10 +31,6 @@ from reference import digits
 from reference import layers as ref
 from reference.layers import three_layer_gradients, three_layer_loss
 
-# The same problem as test_layer_classes.py draws (the same seed and sizes): the same network.
-NET_SIZES = (6, 5, 4, 3)
-NET_M = 7
-OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
 # Training: real digits, He-scaled initial weights (so a few steps already show), plain SGD.
 TRAIN_SIZES = (784, 30, 20, 10)
 TRAIN_BATCH = 100
@@ -159,8 +156,7 @@ class Judged:
     gradient (as the visible checks do) and against the reference."""
 
     def __init__(self, notebook: Notebook, seed: int) -> None:
-        rng = np.random.default_rng([seed, *NET_SIZES, NET_M])
-        problem = NetworkProblem.draw(rng, NET_SIZES, NET_M)
+        problem = NetworkProblem.for_run(seed)
         self.calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
         self.problem = problem
         self.own: dict[str, bool] = {}
