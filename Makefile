@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/nngrade grade assignments/relu examples/relu --out demo-out/relu --timeout 5
 	$(BIN)/nngrade grade assignments/backprop examples/backprop --out demo-out/backprop --timeout 5
+	$(BIN)/nngrade grade assignments/layers examples/layers --out demo-out/layers --timeout 10
 	$(BIN)/nngrade grade assignments/bce examples/bce --out demo-out/bce --timeout 20
 	$(BIN)/nngrade grade assignments/torch_mlp examples/torch_mlp --out demo-out/torch_mlp --timeout 20
 

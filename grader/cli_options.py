@@ -139,7 +139,6 @@ def limits_from(kwargs: dict[str, Any]) -> Limits:
     )
 
 
-
 def load_assignment(assignment_dir: Path) -> Assignment:
     try:
         return Assignment.load(assignment_dir)
@@ -150,4 +149,3 @@ def load_assignment(assignment_dir: Path) -> Assignment:
 def fail(message: str) -> NoReturn:
     click.echo(f"nngrade: error: {message}", err=True)
     raise SystemExit(EXIT_USAGE)
-

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, NoReturn
 import numpy as np
 
 from grader.failures import CheckFailure
+from grader.handles import ObjectHandle
 
 __all__ = ["describe", "expect_array", "expect_scalar", "expect_unmodified"]
 
@@ -55,6 +56,8 @@ def describe(value: object) -> str:
         return f"a dict with {_count(len(value), 'key')}"
     if isinstance(value, str):
         return "a str"
+    if isinstance(value, ObjectHandle):  # an object that stayed in the kernel
+        return f"an object of type {value.type}"
     return f"an object of type {type(value).__name__}"
 
 

@@ -205,6 +205,10 @@ class LiveNotebook:
             return {"status": "unencodable", "message": message}, []
         return reply, out
 
+    @property
+    def generation(self) -> int:
+        return self.session.generation
+
     def describe_cell(self, execution_count: int | None) -> str | None:
         if execution_count is None:
             return None

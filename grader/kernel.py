@@ -99,6 +99,11 @@ class KernelSession:
         self._starts = 0
 
     @property
+    def generation(self) -> int:
+        """How many times the kernel was started: objects it holds live for one generation."""
+        return self._starts
+
+    @property
     def limits(self) -> Limits:
         return self.box.sandbox.limits
 

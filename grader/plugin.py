@@ -131,6 +131,11 @@ class CheckPlugin:
             result.message = "This check was skipped."
         elif call.excinfo is not None:
             result.message, result.outcome = _explain(call.excinfo)
+        elif report.passed:
+            # A passing check may still have something to tell (which convention was met):
+            # it says so with pytest's record_property("note", text).
+            notes = [str(value) for key, value in report.user_properties if key == "note"]
+            result.message = "\n".join(notes)
         return result
 
 

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 def _templates_dir() -> Path:
     # The wheel carries the top-level templates/ as grader/templates/ (pyproject's
     # package-dir); a checkout, editable or not, reads them where they are edited.

@@ -49,6 +49,11 @@ def graded_backprop() -> dict[str, SubmissionResult]:
 
 
 @pytest.fixture(scope="session")
+def graded_layers() -> dict[str, SubmissionResult]:
+    return grade_assignment("layers")
+
+
+@pytest.fixture(scope="session")
 def graded_bce() -> dict[str, SubmissionResult]:
     return grade_assignment("bce", TORCH_CELL_TIMEOUT)
 

@@ -122,3 +122,24 @@ def test_malformed_trees_are_refused() -> None:
         decode({"$": "ndarray", "b": 5}, [])
     with pytest.raises(DecodeError):
         decode({"$": "mystery"}, [])
+
+
+def test_objects_that_are_not_data_travel_as_handles_when_asked() -> None:
+    class Layer:
+        pass
+
+    held: dict[int, object] = {}
+
+    def refer(value: object) -> dict | None:
+        held[id(value)] = value
+        return {"$": "object", "id": id(value), "type": type(value).__name__}
+
+    layer = Layer()
+    tree, buffers = encode({"layer": layer, "n": 1}, refer=refer)
+    assert tree["v"][0][1] == {"$": "object", "id": id(layer), "type": "Layer"}
+    back = decode(json.loads(json.dumps(tree)), buffers, resolve=lambda node: held[node["id"]])
+    assert back["layer"] is layer and back["n"] == 1
+    with pytest.raises(DecodeError, match="unknown tag 'object'"):
+        decode(tree, buffers)  # without a resolver, a handle is not a value
+    with pytest.raises(EncodeError):
+        encode(layer)  # without refer, objects are refused as before

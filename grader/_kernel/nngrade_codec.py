@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,12 @@ import numpy as np
 __all__ = ["DecodeError", "EncodeError", "decode", "encode", "encode_into"]
 
 MAX_DEPTH = 64
+
+# Objects that are not data can travel as handles: on the way out, ``refer(value)`` gives a
+# handle node ({"$": "object", ...}) or None (the value cannot be sent); on the way in,
+# ``resolve(node)`` turns a handle node back into the object (see nngrade_objects.py).
+Refer = Callable[[Any], "dict[str, Any] | None"]
+Resolve = Callable[[dict[str, Any]], Any]
 
 
 class EncodeError(TypeError):
@@ -27,27 +34,38 @@ class DecodeError(ValueError):
     """A tree or buffer is malformed."""
 
 
-def encode(value: Any, *, max_bytes: int | None = None) -> tuple[Any, list[bytes]]:
+def encode(
+    value: Any, *, max_bytes: int | None = None, refer: Refer | None = None
+) -> tuple[Any, list[bytes]]:
     """Encode ``value`` as (JSON-able tree, list of .npy buffers)."""
     buffers: list[bytes] = []
-    tree = encode_into(value, buffers, max_bytes=max_bytes)
+    tree = encode_into(value, buffers, max_bytes=max_bytes, refer=refer)
     return tree, buffers
 
 
-def encode_into(value: Any, buffers: list[bytes], *, max_bytes: int | None = None) -> Any:
+def encode_into(
+    value: Any,
+    buffers: list[bytes],
+    *,
+    max_bytes: int | None = None,
+    refer: Refer | None = None,
+) -> Any:
     """Encode ``value``, appending its arrays to ``buffers`` (shared by several trees)."""
-    return _Encoder(buffers, max_bytes).encode(value, 0)
+    return _Encoder(buffers, max_bytes, refer).encode(value, 0)
 
 
-def decode(tree: Any, buffers: list[bytes] | list[memoryview]) -> Any:
+def decode(
+    tree: Any, buffers: list[bytes] | list[memoryview], *, resolve: Resolve | None = None
+) -> Any:
     """Rebuild the value described by ``tree``; arrays are read with allow_pickle=False."""
-    return _decode(tree, buffers, 0)
+    return _Decoder(buffers, resolve).decode(tree, 0)
 
 
 class _Encoder:
-    def __init__(self, buffers: list[bytes], max_bytes: int | None) -> None:
+    def __init__(self, buffers: list[bytes], max_bytes: int | None, refer: Refer | None) -> None:
         self.buffers = buffers
         self.max_bytes = max_bytes
+        self.refer = refer
         self.total = sum(len(b) for b in buffers)
 
     def encode(self, value: Any, depth: int) -> Any:
@@ -78,6 +96,9 @@ class _Encoder:
             items = value.items()
             pairs = [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in items]
             return {"$": "dict", "v": pairs}
+        node = self.refer(value) if self.refer is not None else None
+        if node is not None:
+            return node
         raise EncodeError(f"a value of type {type(value).__name__} cannot be sent as data")
 
     def _tensor(self, tensor: Any) -> dict[str, Any]:
@@ -123,34 +144,41 @@ def _read_array(buffers: list[bytes] | list[memoryview], index: Any) -> np.ndarr
         raise DecodeError(f"buffer {index} is not a valid .npy array: {exc}") from exc
 
 
-def _decode(tree: Any, buffers: list[bytes] | list[memoryview], depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise DecodeError(f"tree is nested more than {MAX_DEPTH} levels deep")
-    if tree is None or isinstance(tree, bool | int | float | str):
-        return tree
-    if isinstance(tree, list):
-        return [_decode(item, buffers, depth + 1) for item in tree]
-    if not isinstance(tree, dict):
-        raise DecodeError(f"unexpected node of type {type(tree).__name__}")
-    tag = tree.get("$")
-    if tag == "float":
-        return float(tree["v"])
-    if tag == "tuple":
-        return tuple(_decode(item, buffers, depth + 1) for item in tree["v"])
-    if tag == "dict":
-        depth += 1
-        pairs = [(_decode(k, buffers, depth), _decode(v, buffers, depth)) for k, v in tree["v"]]
-        try:
-            return dict(pairs)
-        except TypeError as exc:  # a list as a key
-            raise DecodeError(f"unusable dict key: {exc}") from None
-    if tag == "ndarray":
-        return _read_array(buffers, tree["b"])
-    if tag == "npscalar":
-        return _read_array(buffers, tree["b"])[()]
-    if tag == "tensor":
-        return _decode_tensor(tree, _read_array(buffers, tree["b"]))
-    raise DecodeError(f"unknown tag {tag!r}")
+class _Decoder:
+    def __init__(self, buffers: list[bytes] | list[memoryview], resolve: Resolve | None) -> None:
+        self.buffers = buffers
+        self.resolve = resolve
+
+    def decode(self, tree: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"tree is nested more than {MAX_DEPTH} levels deep")
+        if tree is None or isinstance(tree, bool | int | float | str):
+            return tree
+        if isinstance(tree, list):
+            return [self.decode(item, depth + 1) for item in tree]
+        if not isinstance(tree, dict):
+            raise DecodeError(f"unexpected node of type {type(tree).__name__}")
+        tag = tree.get("$")
+        if tag == "float":
+            return float(tree["v"])
+        if tag == "tuple":
+            return tuple(self.decode(item, depth + 1) for item in tree["v"])
+        if tag == "dict":
+            depth += 1
+            pairs = [(self.decode(k, depth), self.decode(v, depth)) for k, v in tree["v"]]
+            try:
+                return dict(pairs)
+            except TypeError as exc:  # a list as a key
+                raise DecodeError(f"unusable dict key: {exc}") from None
+        if tag == "ndarray":
+            return _read_array(self.buffers, tree["b"])
+        if tag == "npscalar":
+            return _read_array(self.buffers, tree["b"])[()]
+        if tag == "tensor":
+            return _decode_tensor(tree, _read_array(self.buffers, tree["b"]))
+        if tag == "object" and self.resolve is not None:
+            return self.resolve(tree)
+        raise DecodeError(f"unknown tag {tag!r}")
 
 
 def _decode_tensor(tree: dict[str, Any], array: np.ndarray) -> Any:

@@ -21,16 +21,32 @@ from typing import Any
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
     from . import nngrade_guard as guard
+    from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
     import nngrade_guard as guard  # type: ignore[no-redef]
+    from nngrade_objects import (  # type: ignore[no-redef]
+        NoSuchObject,
+        ObjectTable,
+        PathError,
+        assign,
+        walk,
+    )
     from nngrade_stand_ins import (  # type: ignore[no-redef]
         MissingModules,
         install_colab_stand_in,
     )
 
-__all__ = ["COMM_TARGET", "MissingName", "Unusable", "handle", "install", "student_object"]
+__all__ = [
+    "COMM_TARGET",
+    "MissingName",
+    "ObjectTable",
+    "Unusable",
+    "handle",
+    "install",
+    "student_object",
+]
 
 COMM_TARGET = "nngrade"
 STDOUT_LIMIT = 20_000
@@ -49,12 +65,15 @@ def install() -> None:
     missing = MissingModules(_cell_of(shell))
     sys.meta_path.append(missing)
     _cap_cell_output(shell)
+    objects = ObjectTable()  # lives as long as this kernel, like the objects it holds
 
     def on_open(comm: Any, _open_msg: dict[str, Any]) -> None:
         def on_msg(msg: dict[str, Any]) -> None:
             buffers = [bytes(b) for b in msg.get("buffers") or []]
             data = msg["content"]["data"]
-            reply, out = handle(shell.user_ns, data, buffers, _cell_of(shell), missing.records)
+            reply, out = handle(
+                shell.user_ns, data, buffers, _cell_of(shell), missing.records, objects
+            )
             comm.send(reply, buffers=out)
 
         comm.on_msg(on_msg)
@@ -68,9 +87,15 @@ def handle(
     buffers: list[bytes],
     cell_of: Any = None,
     stand_ins: list[dict[str, Any]] | None = None,
+    objects: ObjectTable | None = None,
 ) -> tuple[dict[str, Any], list[bytes]]:
-    """Answer one request; never raises, whatever the student's code does."""
+    """Answer one request; never raises, whatever the student's code does.
+
+    ``objects`` holds what earlier requests left in the kernel (instances made by ``new``,
+    values that are not data); without it, each request starts from an empty table.
+    """
     reply: dict[str, Any] = {"id": request.get("id")}
+    objects = objects if objects is not None else ObjectTable()
     try:
         op = request.get("op")
         if op == "names":
@@ -82,62 +107,133 @@ def handle(
         if op == "guard":
             reply.update(status="ok", attempts=guard.attempts())
             return reply, []
-        return _call(namespace, request, buffers, reply, cell_of or (lambda _f: None))
+        if op == "release":
+            reply.update(status="ok", released=objects.release(int(request["object"])))
+            return reply, []
+        call = _Call(namespace, objects, cell_of or (lambda _f: None))
+        return call.answer(request, buffers, reply)
     except KeyboardInterrupt:
         reply.update(status="interrupted")
+    except NoSuchObject as exc:
+        reply.update(status="stale", message=str(exc))
     except BaseException as exc:  # noqa: BLE001 - a bad request must still get a reply
         reply.update(status="bridge_error", message=f"{type(exc).__name__}: {exc}")
     return reply, []
 
 
-def _call(
-    namespace: dict[str, Any],
-    request: dict[str, Any],
-    buffers: list[bytes],
-    reply: dict[str, Any],
-    cell_of: Any,
-) -> tuple[dict[str, Any], list[bytes]]:
-    if request.get("op") == "run":
-        target = _routine(request["routine"], namespace)
-    else:
-        target = namespace.get(request["name"])
-        if target is None or not callable(target):
-            reply.update(status="missing", missing=request["name"], names=_user_names(namespace))
-            return reply, []
-        reply["params"] = _positional_names(target)
-    args, kwargs = codec.decode(request["args"], buffers)
-    out = _CappedWriter(STDOUT_LIMIT)
-    value: Any = None
-    started = time.perf_counter()
-    try:
-        with redirect_stdout(out):
-            value = target(*args, **kwargs)
-        reply["status"] = "ok"
-    except KeyboardInterrupt:
-        reply["status"] = "interrupted"
-    except MissingName as exc:
-        reply.update(status="missing", missing=exc.name, names=_user_names(namespace))
-    except Unusable as exc:
-        reply.update(status="unusable", message=str(exc))
-    except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error too
-        reply.update(status="raised", error=_describe_exception(exc, cell_of))
-    reply["duration"] = time.perf_counter() - started
-    reply["stdout"] = out.getvalue()
+class _Call:
+    """One request that runs the student's code: a function or class by name (``call``,
+    ``new``, ``run``), a method of a held object (``call_method``), or reading and writing
+    inside one (``get``, ``set``: a property or ``__setattr__`` is student code too)."""
 
-    out_buffers: list[bytes] = []
-    try:
-        max_bytes = int(request.get("max_bytes") or MAX_REPLY_BYTES)
-        reply["value"] = codec.encode_into(value, out_buffers, max_bytes=max_bytes)
-        # Send the arguments back only if the call changed them: checks look for
-        # in-place modification, and most calls leave their arguments alone.
-        after: list[bytes] = []
-        after_tree = codec.encode_into([list(args), kwargs], after)
-        if after_tree != request["args"] or after != buffers:
-            reply["args"] = codec.encode_into([list(args), kwargs], out_buffers)
-    except codec.EncodeError as exc:
-        reply.update(status="unencodable", message=str(exc), value=None)
-        return reply, []
-    return reply, out_buffers
+    def __init__(self, namespace: dict[str, Any], objects: ObjectTable, cell_of: Any) -> None:
+        self.namespace = namespace
+        self.objects = objects
+        self.cell_of = cell_of
+
+    def answer(
+        self, request: dict[str, Any], buffers: list[bytes], reply: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        target = self._target(request, reply)
+        if target is None:
+            return reply, []
+        args, kwargs = codec.decode(request["args"], buffers, resolve=self.objects.resolve)
+        out = _CappedWriter(STDOUT_LIMIT)
+        value: Any = None
+        started = time.perf_counter()
+        try:
+            with redirect_stdout(out):
+                value = target(*args, **kwargs)
+            reply["status"] = "ok"
+        except KeyboardInterrupt:
+            reply["status"] = "interrupted"
+        except MissingName as exc:
+            reply.update(status="missing", missing=exc.name, names=_user_names(self.namespace))
+        except PathError as exc:
+            reply.update(status="missing", missing=exc.step, kind=exc.kind, where=exc.where)
+            reply["names"] = exc.names
+        except Unusable as exc:
+            reply.update(status="unusable", message=str(exc))
+        except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error
+            reply.update(status="raised", error=_describe_exception(exc, self.cell_of))
+        reply["duration"] = time.perf_counter() - started
+        reply["stdout"] = out.getvalue()
+        return self._encode(value, args, kwargs, request, buffers, reply)
+
+    def _target(self, request: dict[str, Any], reply: dict[str, Any]) -> Any:
+        """What the request runs; None (with the reply filled in) if it does not exist."""
+        op = request.get("op")
+        if op == "run":
+            return _routine(request["routine"], self.namespace)
+        if op in ("get", "set"):
+            held = self.objects.resolve({"id": request.get("object")})
+            path = list(request.get("path", []))
+            if op == "set":
+                return lambda value: assign(held, path, value)
+
+            def get() -> Any:
+                value, reply["where"] = walk(held, path)
+                return value
+
+            return get
+        if op == "call_method":
+            held = self.objects.resolve({"id": request.get("object")})
+            # getattr runs the student's code only for a property, which is what it is for.
+            target = getattr(held, request["name"], None)
+            names = [n for n in dir(held) if not n.startswith("__")]
+            kind = "method"
+        else:
+            target = self.namespace.get(request["name"])
+            names, kind = _user_names(self.namespace), ""
+        if target is None or not callable(target):
+            reply.update(status="missing", missing=request["name"], names=names)
+            if kind:
+                reply["kind"] = kind
+            return None
+        reply["params"] = _positional_names(target)
+        if op == "new":  # the instance stays here, whatever it is: the grader gets a handle
+            return lambda *args, **kwargs: _Held(target(*args, **kwargs))
+        return target
+
+    def _encode(
+        self,
+        value: Any,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        request: dict[str, Any],
+        buffers: list[bytes],
+        reply: dict[str, Any],
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        out_buffers: list[bytes] = []
+        # What a function or routine returns must be data, as ever; methods and attributes
+        # of held objects may also give objects (a layer, net.layers), which are held too.
+        objects = self.objects
+        refer = objects.refer if request.get("op") in ("call_method", "get") else objects.known
+        try:
+            max_bytes = int(request.get("max_bytes") or MAX_REPLY_BYTES)
+            if isinstance(value, _Held):
+                reply["value"] = self.objects.hold(value.value)
+            else:
+                reply["value"] = codec.encode_into(
+                    value, out_buffers, max_bytes=max_bytes, refer=refer
+                )
+            # Send the arguments back only if the call changed them: checks look for
+            # in-place modification, and most calls leave their arguments alone.
+            after: list[bytes] = []
+            after_tree = codec.encode_into([list(args), kwargs], after, refer=refer)
+            if after_tree != request["args"] or after != buffers:
+                reply["args"] = codec.encode_into([list(args), kwargs], out_buffers, refer=refer)
+        except codec.EncodeError as exc:
+            reply.update(status="unencodable", message=str(exc), value=None)
+            return reply, []
+        return reply, out_buffers
+
+
+class _Held:
+    """An instance made by ``new``, on its way into the object table."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class MissingName(LookupError):

@@ -1,0 +1,278 @@
+"""Hidden checks for the layers assignment: layers and network against the reference, training.
+
+6 points, run only when grading. What the visible checks already failed is not failed
+again: a layer wrong on ordinary inputs, or a gradient that disagrees with the network's
+own numerical_gradient, is left to test_layer_classes.py (these checks then give no credit
+and say so). They judge what the visible checks cannot show: layers on other shapes and
+scales (one row, large scores), a network whose gradient and numerical_gradient are wrong
+in the same way (a loss that is a sum rather than a mean), and whether a few steps of SGD
+on real digits lower the loss.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pytest
+
+from grader import CheckFailure, Notebook, expect_array, expect_scalar
+from grader.backprop import GradientCall
+from grader.gradcheck import away_from_kinks, compare_gradients, parameter_gradients
+from grader.netcheck import (
+    NET_PARAMETERS,
+    OUTPUT_FIRST,
+    NetworkCalls,
+    NetworkProblem,
+    agrees_with_own,
+    layer_chain_hint,
+)
+from reference import digits
+from reference import layers as ref
+from reference.layers import three_layer_gradients, three_layer_loss
+
+# Training: real digits, He-scaled initial weights (so a few steps already show), plain SGD.
+TRAIN_SIZES = (784, 30, 20, 10)
+TRAIN_BATCH = 100
+TRAIN_STEPS = 10
+LEARNING_RATE = 0.1
+# In these steps the reference network's loss falls by 9.5% or more (40 seeds tried);
+# a wrong gradient, or layers that do not use net.params, leave it where it was.
+MIN_DECREASE = 0.02  # as a fraction of the first loss
+
+
+# -- each layer on other shapes and scales ------------------------------------------------
+
+
+class Case:
+    """One layer problem: constructor arguments, forward's inputs, backward's dout."""
+
+    def __init__(
+        self, words: str, args: tuple = (), inputs: tuple = (), dout: object = None
+    ) -> None:
+        self.words, self.args, self.inputs, self.dout = words, args, inputs, dout
+        # With scores of order 1000 the book's cross_entropy_error caps each term at
+        # -log(1e-7): only backward (softmax - t) is compared there, and forward must be finite.
+        self.exact_loss = "large" not in words
+
+
+def layer_cases(rng: np.random.Generator, name: str) -> list[Case]:
+    """The ordinary case first (what the visible checks judge), then the other ones."""
+    normal = rng.standard_normal
+    if name in ("Relu", "Sigmoid"):
+        return [
+            Case("ordinary inputs", (), (away_from_kinks(rng, (3, 4)),), normal((3, 4))),
+            Case("a single row", (), (away_from_kinks(rng, (1, 6)),), normal((1, 6))),
+            Case(
+                "large inputs (|x| near 100)",
+                (),
+                (away_from_kinks(rng, (4, 3)) * 60,),
+                normal((4, 3)),
+            ),
+        ]
+    if name == "Affine":
+        return [
+            Case("ordinary inputs", (normal((4, 5)), normal(5)), (normal((3, 4)),), normal((3, 5))),
+            Case("a single row", (normal((4, 5)), normal(5)), (normal((1, 4)),), normal((1, 5))),
+            Case(
+                "a batch larger than the layer",
+                (normal((4, 2)), normal(2)),
+                (normal((9, 4)),),
+                normal((9, 2)),
+            ),
+        ]
+    labels = rng.integers(0, 5, 6)
+    return [
+        Case("ordinary inputs", (), (normal((3, 4)), np.eye(4)[rng.integers(0, 4, 3)])),
+        Case("label indices and five classes", (), (normal((6, 5)), labels)),
+        Case("large scores (near 1000)", (), (normal((4, 3)) * 1000, np.eye(3)[[0, 1, 2, 0]])),
+    ]
+
+
+def expected_layer(name: str, case: Case) -> dict[str, object]:
+    x, dout = case.inputs[0], case.dout
+    if name == "Relu":
+        return {"out": ref.relu_forward(x), "dx": ref.relu_backward(x, dout)}
+    if name == "Sigmoid":
+        return {"out": ref.sigmoid_forward(x), "dx": ref.sigmoid_backward(x, dout)}
+    if name == "Affine":
+        W, b = case.args
+        dx, dW, db = ref.affine_backward(x, W, dout)
+        return {"out": ref.affine_forward(x, W, b), "dx": dx, "dW": dW, "db": db}
+    t = case.inputs[1]
+    return {"out": ref.softmax_with_loss(x, t), "dx": ref.softmax_with_loss_backward(x, t)}
+
+
+def judge_layer(notebook: Notebook, name: str, case: Case) -> None:
+    """Fail (with the comparison's message) unless the layer matches the reference."""
+    layer = notebook.new(name, *case.args).value
+    forward = layer.call("forward", *case.inputs)
+    backward = layer.call("backward", *(() if name == "SoftmaxWithLoss" else (case.dout,)))
+    expected = expected_layer(name, case)
+    found = {"out": forward.value, "dx": backward.value}
+    if name == "Affine":
+        found |= {"dW": layer.get("dW").value, "db": layer.get("db").value}
+    for key, want in expected.items():
+        what = forward.what if key == "out" else f"{layer.what}.backward: {key}"
+        if key == "out" and name == "SoftmaxWithLoss":
+            if case.exact_loss:
+                # log(p + 1e-7) in the book's cross_entropy_error: ~1e-5 at p near 0.01.
+                expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-4)
+            elif not np.isfinite(np.asarray(found[key], dtype=np.float64)).all():
+                raise CheckFailure(
+                    f"{what} returned {found[key]}; expected a finite number. With large "
+                    "scores np.exp overflows unless the maximum of each row is subtracted first."
+                )
+            continue
+        expect_array(found[key], np.asarray(want), what=what)
+
+
+@pytest.mark.points(2, shared=True)
+@pytest.mark.parametrize("name", ["Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"])
+def test_layer_matches_reference(notebook: Notebook, rng: np.random.Generator, name: str) -> None:
+    """each layer matches the reference on other shapes and scales"""
+    ordinary, *others = layer_cases(rng, name)
+    try:
+        judge_layer(notebook, name, ordinary)
+    except CheckFailure as exc:
+        raise CheckFailure(
+            f"{name} does not match the reference on ordinary inputs yet (see the visible "
+            f"checks of {name}), so this check gives no credit.\n{exc}"
+        ) from None
+    for case in others:
+        try:
+            judge_layer(notebook, name, case)
+        except CheckFailure as exc:
+            raise CheckFailure(
+                f"{name} works for ordinary inputs but not for {case.words}:\n{exc}"
+            ) from None
+
+
+# -- the network ----------------------------------------------------------------------------
+
+
+class Judged:
+    """The student's network on the shared problem, judged against its own numerical
+    gradient (as the visible checks do) and against the reference."""
+
+    def __init__(self, notebook: Notebook, seed: int) -> None:
+        problem = NetworkProblem.for_run(seed)
+        self.calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
+        self.problem = problem
+        self.own: dict[str, bool] = {}
+        self.reference: GradientCall | None = None
+        if self.calls.setup_error is not None or not self.calls.gradient.ok:
+            return
+        x, t, params = problem.x, problem.t, problem.params
+        expected = three_layer_gradients(x, t, params)
+        numerical = parameter_gradients(lambda p: three_layer_loss(x, t, p), params, NET_PARAMETERS)
+        for name in NET_PARAMETERS:
+            if not compare_gradients(expected[name], numerical[name]).passed:
+                # A bug in the reference must never be blamed on a student.
+                raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
+        self.reference = GradientCall(
+            self.calls.gradient, expected, numerical, m=problem.m, hint=layer_chain_hint
+        )
+        self.own = {name: self._agrees_with_own(name) for name in NET_PARAMETERS}
+
+    def _agrees_with_own(self, name: str) -> bool:
+        grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
+        if not isinstance(grads, dict) or not isinstance(own, dict):
+            return False
+        return name in grads and name in own and agrees_with_own(grads[name], own[name])
+
+
+@pytest.fixture(scope="module")
+def judged_cache() -> dict[str, Judged]:
+    return {}
+
+
+def judged(notebook: Notebook, cache: dict[str, Judged], seed: int) -> Judged:
+    if "net" not in cache:
+        cache["net"] = Judged(notebook, seed)
+    return cache["net"]
+
+
+def working(found: Judged) -> GradientCall:
+    """The reference comparison, if the network's gradient works at all: credit for the
+    hidden checks only goes to a network that computes some gradient right."""
+    found.calls.require()
+    if found.reference is None or not any(found.own.values()):
+        raise CheckFailure(
+            "net.gradient(x, t) did not give any gradient that agrees with "
+            "net.numerical_gradient(x, t) yet (see the visible checks), so this check gives "
+            "no credit."
+        )
+    return found.reference
+
+
+@pytest.mark.points(3, shared=True)
+@pytest.mark.parametrize("name", OUTPUT_FIRST)
+def test_net_matches_reference(
+    notebook: Notebook, judged_cache: dict[str, Judged], run_seed: int, name: str
+) -> None:
+    """net.gradient matches the reference network's gradients"""
+    found = judged(notebook, judged_cache, run_seed)
+    reference = working(found)
+    if not found.own[name]:
+        return  # the visible check of this gradient has failed it already
+    message = reference.failure(name)
+    if message is None:
+        return
+    loss = found.calls.loss
+    x, t, params = found.problem.x, found.problem.t, found.problem.params
+    want = three_layer_loss(x, t, params)
+    note = ""
+    if loss.ok and isinstance(loss.raw_value, float | np.floating):
+        note = (
+            f"\nnet.loss(x, t) is {float(loss.raw_value):.6g} where the network's loss is "
+            f"{want:.6g}: gradient and numerical_gradient agree with each other, so the loss "
+            "itself is likely wrong (a sum instead of the mean over the batch, or a layer "
+            "that is not the one asked for)."
+        )
+    raise CheckFailure(
+        f"net.gradient(x, t)['{name}'] agrees with net.numerical_gradient(x, t) but not with "
+        f"the gradient of the network that was asked for.\n{message}{note}"
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.time_limit(30)
+def test_sgd_lowers_the_loss(
+    notebook: Notebook, judged_cache: dict[str, Judged], run_seed: int, rng: np.random.Generator
+) -> None:
+    """a few SGD steps with net.gradient lower the loss on real digits"""
+    working(judged(notebook, judged_cache, run_seed))
+    data = digits.load()
+    chosen = rng.choice(len(data.y_train), TRAIN_BATCH, replace=False)
+    x = data.x_train[chosen].reshape(TRAIN_BATCH, -1).astype(np.float64) / 255.0
+    t = np.eye(10)[data.y_train[chosen]]
+    net = notebook.new("ThreeLayerNet", *TRAIN_SIZES).value.named("net")
+    for name, value in initial_weights(rng).items():
+        net.set("params", name, value).raise_for_status()
+    losses = [float(net.call("loss", x, t).value)]
+    for _ in range(TRAIN_STEPS):
+        grads = net.call("gradient", x, t).value
+        if not isinstance(grads, dict) or any(key not in grads for key in NET_PARAMETERS):
+            return  # a missing gradient is failed by the visible checks already
+        params = net.get("params").value
+        for key in NET_PARAMETERS:
+            net.set("params", key, params[key] - LEARNING_RATE * np.asarray(grads[key]))
+        losses.append(float(net.call("loss", x, t).value))
+    if not losses[-1] < losses[0] * (1 - MIN_DECREASE):
+        shown = ", ".join(f"{value:.4f}" for value in losses)
+        raise CheckFailure(
+            f"{TRAIN_STEPS} steps of SGD (learning rate {LEARNING_RATE}) with net.gradient on "
+            f"{TRAIN_BATCH} digits did not lower net.loss: {shown}. Do the Affine layers use "
+            "the arrays in net.params (not copies), and does gradient return the gradients of "
+            "this loss?"
+        )
+
+
+def initial_weights(rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """He-scaled weights and zero biases for TRAIN_SIZES, drawn here for reproducibility."""
+    params = {}
+    for layer, (fan_in, fan_out) in enumerate(pairwise(TRAIN_SIZES), start=1):
+        params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) * np.sqrt(2 / fan_in)
+        params[f"b{layer}"] = np.zeros(fan_out)
+    return params
