@@ -14,6 +14,7 @@ it also drops to an unused uid of its own, so process limits apply and it owns n
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.util
 import json
@@ -121,6 +122,12 @@ class KernelBox:
         self.conn_dir = self.root / "conn"
         self.conn_dir.mkdir(mode=0o700)
         self.exit_file = self.conn_dir / "exit.json"
+        # Locked for the box's life. The launcher waits for this lock and stops the kernel
+        # when it gets it: when this process is gone, however it ended (kill -9, the OOM
+        # killer), since the lock goes with the process. No orphaned kernels.
+        self.lifeline = self.conn_dir / "lifeline"
+        self._lifeline = os.open(self.lifeline, os.O_CREAT | os.O_RDONLY | os.O_CLOEXEC, 0o644)
+        fcntl.flock(self._lifeline, fcntl.LOCK_EX)
         # Run as root, the kernel drops to a uid of its own: process limits do not bind
         # root, and a uid nobody else uses owns no files and can signal no process.
         self.uid: int | None = None
@@ -143,6 +150,7 @@ class KernelBox:
 
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        os.close(self._lifeline)
 
     # -- what KernelSession needs ---------------------------------------------------------
 
@@ -173,6 +181,7 @@ class KernelBox:
         launch = {
             "limits": self._launcher_limits(),
             "exit_file": str(self.exit_file),
+            "lifeline": str(self.lifeline),
             "blocked_modules": list(PROJECT_PACKAGES),
             "private_paths": [] if self.bwrap else [str(p) for p in self._private_paths()],
             "allowed_paths": [str(self.root)],
@@ -224,10 +233,9 @@ class KernelBox:
         size = str(self.sandbox.limits.file_size)
         args = _BwrapArgs(["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"])
         args += ["--unshare-cgroup-try", "--hostname", "nngrade"]
-        # A grading process killed with SIGKILL (a Dask worker, a pool worker) takes its
-        # sandbox along. Tied to the spawning thread, which KernelSession blocks for the
-        # kernel's whole life (it runs its event loop in the caller's thread).
-        args.append("--die-with-parent")
+        # No --die-with-parent: it is tied to the spawning thread and leaves a sandbox
+        # behind when the grader dies while bwrap starts. The launcher's lifeline lock
+        # (KernelBox) ends the kernel, and with it the sandbox, in every case.
         args.mount("--proc", "/proc")
         args.mount("--dev", "/dev")
         # Scratch folders first: a tmpfs hides whatever was bound below it before (a

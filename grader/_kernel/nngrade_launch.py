@@ -4,16 +4,19 @@ Run as ``python nngrade_launch.py -f CONNECTION_FILE ...`` with its settings as 
 the ``NNGRADE_LAUNCH`` environment variable. It forks. The child sets the resource
 limits, installs the guard and becomes the IPython kernel. The parent stays behind,
 waits, and writes how the kernel ended (signal, exit code, peak memory, CPU time) to a
-file the grader reads when a kernel dies: "memory limit" instead of a mystery crash.
+file the grader reads when a kernel dies: "memory limit" instead of a mystery crash. It
+also stops the kernel when the grading process is gone (its lifeline lock is free).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
 import signal
 import sys
+import threading
 from typing import Any
 
 _RLIMITS = {
@@ -27,13 +30,26 @@ CPU_GRACE = 5  # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
 
 def main() -> None:
     settings = json.loads(os.environ.pop("NNGRADE_LAUNCH"))
-    # Without a sandbox, this launcher (and with it the kernel) ends with the grading
-    # process, even one killed with SIGKILL; in the sandbox, bwrap --die-with-parent does.
-    _die_with_parent()
     kernel = os.fork()
     if kernel == 0:
         _become_kernel(settings)
+    threading.Thread(
+        target=_end_with_grader, args=(kernel, settings["lifeline"]), daemon=True
+    ).start()
     _wait_and_report(kernel, settings["exit_file"])
+
+
+def _end_with_grader(kernel: int, lifeline: str) -> None:
+    """Kill the kernel once the grading process is gone. It holds an exclusive lock on
+    the lifeline file for as long as it lives, so a shared lock is granted only then:
+    the lock goes with the process however it ends, where a parent-death signal is tied
+    to one thread and cannot reach across bwrap's namespaces."""
+    try:
+        fd = os.open(lifeline, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError:  # no lifeline to watch: the grader's shutdown still ends the kernel
+        return
+    os.kill(kernel, signal.SIGKILL)
 
 
 def _become_kernel(settings: dict[str, Any]) -> None:
