@@ -34,13 +34,13 @@ from nbformat.v4 import new_code_cell, new_notebook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.assignment import Assignment  # noqa: E402
-from grader.batch import default_workers, grade_batch, keep_private  # noqa: E402
-from grader.executor import Executor, LocalExecutor  # noqa: E402
-from grader.grading import GradingOptions  # noqa: E402
-from grader.outputs import BatchOutputs  # noqa: E402
-from grader.results import SubmissionResult  # noqa: E402
-from grader.sources import collect  # noqa: E402
+from grader.batch.executor import Executor, LocalExecutor  # noqa: E402
+from grader.batch.grade import default_workers, grade_batch, keep_private  # noqa: E402
+from grader.batch.out_folder import BatchOutputs  # noqa: E402
+from grader.batch.sources import collect  # noqa: E402
+from grader.grading.assignment import Assignment  # noqa: E402
+from grader.grading.engine import GradingOptions  # noqa: E402
+from grader.grading.results import SubmissionResult  # noqa: E402
 
 TARGET_PER_MINUTE = 100
 TARGET_RATIO = 1.15
@@ -118,7 +118,7 @@ def on_cluster(folder: Path, out: Path, workers: int, sandbox: str) -> float:
     cluster's start-up not counted: a real cluster is already running)."""
     from distributed import LocalCluster
 
-    from grader.dask_executor import DaskExecutor
+    from grader.batch.dask_executor import DaskExecutor
 
     with LocalCluster(
         n_workers=workers,

@@ -1,9 +1,9 @@
 """nngrade: grade neural-network homework notebooks with pytest checks run outside the kernel."""
 
-from grader.bridge import CallResult, Notebook
-from grader.compare import describe, expect_array, expect_scalar, expect_unmodified
-from grader.failures import CheckFailure
-from grader.layers import expect_layers
+from grader.checks.architecture import expect_layers
+from grader.checks.compare import describe, expect_array, expect_scalar, expect_unmodified
+from grader.checks.failures import CheckFailure
+from grader.checks.notebook import CallResult, Notebook
 
 __all__ = [
     "CallResult",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import Assignment
-from grader.batch import default_workers, grade_many
-from grader.executor import Executor
-from grader.grading import GradingOptions
-from grader.results import SubmissionResult
+from grader.batch.executor import Executor
+from grader.batch.grade import default_workers, grade_many
+from grader.grading.assignment import Assignment
+from grader.grading.engine import GradingOptions
+from grader.grading.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"

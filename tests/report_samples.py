@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from grader.results import CellEvent, CheckResult, SubmissionResult
+from grader.grading.results import CellEvent, CheckResult, SubmissionResult
 
 KOREAN_NAME = "2022021241_이다온.ipynb"
 XSS = "<script>alert(1)</script>"

@@ -14,8 +14,8 @@ import pytest
 
 import reference
 from grader import CheckFailure, Notebook
-from grader.backprop import GradientCall, expect_working
-from grader.gradcheck import TOLERANCE, compare_gradients, parameter_gradients
+from grader.checks.diagnoses import GradientCall, expect_working
+from grader.checks.gradients import TOLERANCE, compare_gradients, parameter_gradients
 from reference.mlp import GRADIENTS, PARAMETERS
 
 # The visible checks' layer sizes and typical batch size, and others, all different.

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from grader import CheckFailure, Notebook, expect_array, expect_scalar
-from grader.backprop import GradientCall
-from grader.gradcheck import away_from_kinks, compare_gradients, parameter_gradients
-from grader.netcheck import (
+from grader.checks.diagnoses import GradientCall
+from grader.checks.gradients import away_from_kinks, compare_gradients, parameter_gradients
+from grader.checks.networks import (
     NET_PARAMETERS,
     OUTPUT_FIRST,
     NetworkCalls,

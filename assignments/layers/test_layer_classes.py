@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 
 from grader import CheckFailure, Notebook, expect_array, expect_scalar, expect_unmodified
-from grader.backprop import batch_factor_hints
-from grader.bridge import ObjectHandle
-from grader.gradcheck import (
+from grader.checks.diagnoses import batch_factor_hints
+from grader.checks.gradients import (
     away_from_kinks,
     elementwise_derivative,
     expect_gradient,
     numerical_gradient,
 )
+from grader.checks.notebook import ObjectHandle
 
 LOSS_RTOL = 1e-5  # the book's cross_entropy_error adds 1e-7 inside the log
 

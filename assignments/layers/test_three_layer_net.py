@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from grader import CheckFailure, Notebook
-from grader.backprop import GradientCall
-from grader.compare import describe
-from grader.netcheck import (
+from grader.checks.compare import describe
+from grader.checks.diagnoses import GradientCall
+from grader.checks.networks import (
     NET_PARAMETERS,
     OUTPUT_FIRST,
     OWN_ATOL,

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from grader import CheckFailure, Notebook, expect_array, expect_unmodified
-from grader.gradcheck import away_from_kinks, elementwise_derivative
+from grader.checks.gradients import away_from_kinks, elementwise_derivative
 
 # Small inputs with exact zeros (where d_relu's convention matters), one per shape.
 EXAMPLES = {

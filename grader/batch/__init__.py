@@ -1,0 +1,1 @@
+"""Batch layer: where submissions come from, the gradebook, progress, and executors."""

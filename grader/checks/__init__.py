@@ -1,0 +1,1 @@
+"""Checks layer: the public API that assignment check files import."""
