@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import report
+from grader.outputs import report
 from grader.grading.results import SubmissionResult
 from grader.outputs.report import (
     atomic_write_text,

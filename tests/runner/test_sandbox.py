@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from grader import sandbox
+from grader.runner import sandbox
 from grader._kernel import nngrade_codec as codec
 from grader._kernel import nngrade_kernel
 from grader.cli.commands import main
