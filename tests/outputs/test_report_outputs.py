@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.outputs import report
 from grader.grading.results import SubmissionResult
+from grader.outputs import report
 from grader.outputs.report import (
     atomic_write_text,
     format_points,

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from grader.runner import sandbox
 from grader._kernel import nngrade_codec as codec
 from grader._kernel import nngrade_kernel
 from grader.cli.commands import main
+from grader.runner import sandbox
 from grader.runner.cells import LiveNotebook
 from grader.runner.limits import GiB, KernelExit, Limits, MiB, classify_error, parse_size
 from grader.runner.sandbox import HELPER_DIR, HOME, Sandbox, SandboxUnavailable
