@@ -145,6 +145,12 @@ def not_graded_result(
     )
 
 
+def nngrade_error_result() -> SubmissionResult:
+    """A submission nngrade itself failed on, with a multi-line reason."""
+    reason = "nngrade failed: RuntimeError: boom\n  File grading.py, line 3"
+    return not_graded_result("crashed", "error", reason, duration=2.5)
+
+
 CLASS_CHECKS: tuple[CheckSpec, ...] = (
     ("relu_negatives", "relu returns 0 for negative inputs", 2.0, False),
     ("relu_positives", "relu keeps positive values", 3.0, False),

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from grader.batch.gradebook import GRADEBOOK
 from grader.grading.results import SubmissionResult
-from grader.outputs.exports import write_gradescope, write_junit
-from grader.outputs.report import write_grades_csv, write_report, write_results_json
-from grader.outputs.summary import write_summary
+from grader.outputs.class_summary import write_summary
+from grader.outputs.gradescope import write_gradescope
+from grader.outputs.junit import write_junit
+from grader.outputs.student_report import write_report
+from grader.outputs.tables import write_grades_csv, write_results_json
 
 __all__ = ["BatchOutputs"]
 

@@ -31,7 +31,8 @@ from grader.grading.engine import GradingOptions, grade_notebook, new_seed
 from grader.grading.notebook_file import Ungradable
 from grader.grading.results import SubmissionResult
 from grader.outputs.github import CheckOutputs, step_summary_path
-from grader.outputs.report import format_table, write_report
+from grader.outputs.student_report import write_report
+from grader.outputs.terminal import format_table
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox, SandboxUnavailable
 

@@ -21,7 +21,7 @@ from grader.course.init_ci import WorkflowError
 from grader.course.init_ci import init_ci as write_workflow
 from grader.grading.assignment import AssignmentError
 from grader.grading.engine import GradingOptions
-from grader.outputs.report import format_points
+from grader.outputs.wording import format_points
 
 __all__ = ["COMMANDS"]
 

@@ -27,8 +27,8 @@ from grader.course.install import (
 )
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions, grade_notebook
-from grader.outputs.exports import gradescope_result, json_text
-from grader.outputs.report import atomic_write_text
+from grader.outputs.files import atomic_write_text, json_text
+from grader.outputs.gradescope import gradescope_result
 
 __all__ = ["ROOT_ENV", "build_autograder", "run_autograder"]
 

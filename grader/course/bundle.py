@@ -14,7 +14,7 @@ from pathlib import Path
 from grader.course.install import DEFAULT_INSTALL
 from grader.grading.assignment import Assignment, AssignmentError
 from grader.grading.discovery import stamp_notebook
-from grader.outputs.report import atomic_write_text
+from grader.outputs.files import atomic_write_text
 
 __all__ = ["README", "bundle"]
 

@@ -19,7 +19,7 @@ from grader.course.install import (
     pip_install_command,
 )
 from grader.grading.assignment import Assignment
-from grader.outputs.report import atomic_write_text
+from grader.outputs.files import atomic_write_text
 
 __all__ = ["RESULTS_DIR", "WORKFLOW", "WorkflowError", "init_ci", "workflow_yaml"]
 

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.grading.results import CheckResult, SubmissionResult
-from grader.outputs.exports import json_text, write_junit
-from grader.outputs.report import CELL_KIND_WORDS, atomic_write_text, first_line, format_points
+from grader.outputs.files import atomic_write_text, json_text
+from grader.outputs.junit import write_junit
+from grader.outputs.wording import cell_problems, format_points
 
 __all__ = [
     "CheckOutputs",
@@ -108,9 +109,8 @@ def markdown_summary(result: SubmissionResult, *, title: str, report: Path | Non
         lines.append(f"| {_mark(check)} | {_cell(check.description or check.name)} | {points} |")
     if result.cells:
         lines += ["", "**Cells that did not simply run**", ""]
-        for event in result.cells[:MAX_FAILED_SHOWN]:
-            summary = event.summary or CELL_KIND_WORDS.get(event.kind, event.kind)
-            lines.append(f"- cell {event.cell}: {_cell(first_line(summary))}")
+        for cell, what in cell_problems(result)[:MAX_FAILED_SHOWN]:
+            lines.append(f"- cell {cell}: {_cell(what)}")
     if failed:
         lines += ["", "#### Failed checks"]
     text = "\n".join(lines) + "\n"

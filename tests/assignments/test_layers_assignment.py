@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from grader.grading.results import SubmissionResult
-from grader.outputs.report import render_report
+from grader.outputs.student_report import render_report
 
 FULL = 31.0
 VISIBLE = 25.0

@@ -37,7 +37,7 @@ from grader.cli.commands import main
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
-from grader.outputs.report import render_report
+from grader.outputs.student_report import render_report
 from tests.batch_support import alive, descendants_of, essentials, interrupt_after, stored
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, ROOT, SEED, grade_assignment
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from grader.outputs.report import CELL_KIND_WORDS
+from grader.outputs.wording import CELL_KIND_WORDS
 from grader.runner.sandbox import bwrap_problem
 from tests.hostile_notebooks import (
     LEAK,

@@ -15,8 +15,8 @@ from urllib.parse import unquote
 from matplotlib.image import imread
 
 from grader.grading.results import CellEvent
-from grader.outputs.report import format_points
-from grader.outputs.summary import SLOWEST_SHOWN, render_summary, write_summary
+from grader.outputs.class_summary import SLOWEST_SHOWN, render_summary, write_summary
+from grader.outputs.wording import format_points
 from tests.report_samples import (
     KOREAN_NAME,
     XSS,

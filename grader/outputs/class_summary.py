@@ -13,12 +13,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.grading.results import SubmissionResult
-from grader.outputs.report import (
+from grader.outputs.files import atomic_write_text
+from grader.outputs.pages import template_environment
+from grader.outputs.wording import (
     CELL_KIND_WORDS,
-    atomic_write_text,
+    cell_kind_words,
     first_line,
     format_points,
-    template_environment,
+    percent,
 )
 
 __all__ = ["SLOWEST_SHOWN", "render_summary", "write_summary"]
@@ -75,12 +77,6 @@ class Row:
     percent: float | None
 
 
-def _percent(result: SubmissionResult) -> float | None:
-    if result.max_score <= 0:
-        return None
-    return min(100.0, max(0.0, 100.0 * result.score / result.max_score))
-
-
 def _scale(graded: Sequence[SubmissionResult]) -> Scale:
     maxima = {r.max_score for r in graded}
     if len(maxima) == 1 and (top := maxima.pop()) > 0:
@@ -91,7 +87,7 @@ def _scale(graded: Sequence[SubmissionResult]) -> Scale:
 def _values(graded: Sequence[SubmissionResult], scale: Scale) -> list[float]:
     if scale.in_points:
         return [r.score for r in graded]
-    return [_percent(r) or 0.0 for r in graded]
+    return [percent(r) or 0.0 for r in graded]
 
 
 def _check_stats(results: Sequence[SubmissionResult]) -> list[CheckStats]:
@@ -180,12 +176,12 @@ def _default_href(result: SubmissionResult) -> str:
     return f"reports/{quote(result.id)}.html"
 
 
-def _cell_problems(results: Sequence[SubmissionResult]) -> list[tuple[str, int]]:
+def _cell_problem_counts(results: Sequence[SubmissionResult]) -> list[tuple[str, int]]:
     """(what happened, how many submissions) for each kind of cell event, in report order."""
     per_kind = Counter(kind for r in results for kind in {event.kind for event in r.cells})
     order = list(CELL_KIND_WORDS)
     kinds = sorted(per_kind, key=lambda k: (order.index(k) if k in order else len(order), k))
-    return [(CELL_KIND_WORDS.get(kind, kind), per_kind[kind]) for kind in kinds]
+    return [(cell_kind_words(kind), per_kind[kind]) for kind in kinds]
 
 
 def render_summary(
@@ -217,7 +213,7 @@ def render_summary(
             href: str | None = _default_href(result)
         else:
             href = report_links.get(result.id)
-        return Row(result, href, _percent(result))
+        return Row(result, href, percent(result))
 
     rows = [row(r) for r in sorted(results, key=lambda r: (r.submission.casefold(), r.id))]
     template = template_environment().get_template("summary.html.j2")
@@ -234,7 +230,7 @@ def render_summary(
         histogram=histogram,
         checks=_check_stats(results),
         not_graded=[r for r in rows if r.result.status != "graded"],
-        cell_problems=_cell_problems(results),
+        cell_problems=_cell_problem_counts(results),
         slowest=sorted(rows, key=lambda r: -r.result.duration)[:SLOWEST_SHOWN],
         total_seconds=sum(r.duration for r in results),
         rows=rows,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from grader.grading.results import CellEvent
-from grader.outputs.report import render_report
+from grader.outputs.student_report import render_report, write_report
 from tests.report_samples import (
     CELL_EVENTS,
     FAIL_MESSAGE,
@@ -190,3 +191,10 @@ def test_error_report_keeps_a_multi_line_reason() -> None:
     assert "not in your work" in text
     assert result.reason in pre_blocks(markup)
     assert "Open it in Jupyter" not in text
+
+
+def test_write_report_writes_id_html(tmp_path: Path) -> None:
+    result = graded_result()
+    path = write_report(result, tmp_path / "reports")
+    assert path == tmp_path / "reports" / "2022021241-relu.html"
+    assert path.read_text(encoding="utf-8") == render_report(result)
