@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,5 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check grader reference assignments tests benchmarks
 	$(BIN)/mypy grader reference
 
+# The API reference for check files, from grader.checks' docstrings: docs/_build/index.html.
+docs: $(STAMP)
+	rm -rf docs/_build
+	$(BIN)/pdoc grader.checks --output-directory docs/_build
+
 clean:
-	rm -rf $(VENV) demo-out
+	rm -rf $(VENV) demo-out docs/_build
