@@ -1,5 +1,5 @@
-"""Helpers for tests that run batches: what must not depend on how a batch ran, a
-command-line run to interrupt, and the processes it leaves."""
+"""Helpers for tests that run batches: an executor without kernels, what must not depend
+on how a batch ran, a command-line run to interrupt, and the processes it leaves."""
 
 from __future__ import annotations
 
@@ -7,10 +7,47 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
+from grader.batch.sources import Submission
+from grader.grading.assignment import Assignment
+from grader.grading.engine import GradingOptions, new_result
 from grader.grading.results import SubmissionResult
+
+
+class ScriptedExecutor:
+    """Answers without kernels, in reverse order: a result per submission (its score the
+    length of its id), then ``extra`` ids (a late duplicate, a stray id), or fewer with
+    ``drop``; or ``stop`` raised after ``stop_after`` results. Records what it was given."""
+
+    def __init__(
+        self,
+        extra: Sequence[str] = (),
+        drop: int = 0,
+        stop: BaseException | None = None,
+        stop_after: int = 0,
+    ) -> None:
+        self.extra, self.drop = extra, drop
+        self.stop, self.stop_after = stop, stop_after
+        self.closed = False
+        self.given: list[tuple[list[Submission], GradingOptions]] = []
+
+    def grade(
+        self, assignment: Assignment, submissions: Sequence[Submission], options: GradingOptions
+    ) -> Generator[SubmissionResult, None, None]:
+        self.given.append((list(submissions), options))
+        try:
+            keep = submissions[: len(submissions) - self.drop]
+            for count, id in enumerate([s.id for s in reversed(keep)] + list(self.extra)):
+                if self.stop is not None and count == self.stop_after:
+                    raise self.stop
+                result = new_result(assignment, options, id, f"{id}.ipynb", id)
+                result.score = len(id)
+                yield result
+        finally:
+            self.closed = True
 
 
 def essentials(result: SubmissionResult) -> dict[str, Any]:
@@ -67,7 +104,8 @@ def descendants_of(pid: int) -> list[int]:
                 parents[int(entry.name)] = int(fields[1])
             except (OSError, IndexError, ValueError):
                 continue
-    found, frontier = [], {pid}
+    found: list[int] = []
+    frontier = {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier}
         found += frontier

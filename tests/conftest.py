@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from grader.batch.executor import Executor
-from grader.batch.grade import default_workers, grade_many
+from grader.batch.grade import grade_into
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
@@ -29,13 +30,15 @@ def grade_assignment(
     name: str, cell_timeout: float = CELL_TIMEOUT, executor: Executor | None = None
 ) -> dict[str, SubmissionResult]:
     """tests/notebooks/<name>/*.ipynb plus the template and the solution, graded in one batch
-    (by local workers unless ``executor`` is given), by file stem."""
+    as ``nngrade grade`` grades it (by local workers unless ``executor`` is given), by file
+    stem. The outputs are written, then thrown away."""
     assignment = Assignment.load(ASSIGNMENTS / name)
     assert assignment.template is not None and assignment.solution is not None
     paths = [Path(__file__).parent / "notebooks" / name, assignment.template, assignment.solution]
     options = GradingOptions(cell_timeout=cell_timeout, seed=SEED)
-    results = grade_many(assignment, paths, options, workers=default_workers(), executor=executor)
-    return {Path(r.path).stem: r for r in results}
+    with tempfile.TemporaryDirectory(prefix="nngrade-test-") as out:
+        run = grade_into(assignment, paths, Path(out), options, executor=executor)
+    return {Path(r.path).stem: r for r in run.results}
 
 
 @pytest.fixture(scope="session")

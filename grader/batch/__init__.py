@@ -1,1 +1,1 @@
-"""Batch layer: where submissions come from, the gradebook, progress, and executors."""
+"""Batch layer: grade_into and check_notebook, sources, the gradebook, progress, executors."""

@@ -1,6 +1,6 @@
 """Grading on a Dask cluster: one task per submission, results back as data.
 
-What crosses to a worker is data (grader/shipping.py): the assignment's zip once per
+What crosses to a worker is data (batch/shipping.py): the assignment's zip once per
 worker, in a worker plugin that the scheduler also hands to workers that join or are
 restarted later; per task the notebook's bytes, its names and the options as a dict.
 What comes back is the result's dict (``SubmissionResult.to_dict``). The code that runs

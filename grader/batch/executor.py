@@ -1,9 +1,9 @@
 """Where a batch's submissions are graded: the executor interface and the local process pool.
 
 An executor grades each submission it is given once, with ``grade_one``, and yields the
-results in the order they finish. The batch (grader/batch.py) stores and reports them
+results in the order they finish. The batch (batch/grade.py) stores and reports them
 and knows nothing else about the executor: the local pool here, or a Dask cluster
-(grader/dask_executor.py). Closing the iterator early (Ctrl-C, an error while storing)
+(batch/dask_executor.py). Closing the iterator early (Ctrl-C, an error while storing)
 stops the work still outstanding.
 """
 

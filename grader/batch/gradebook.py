@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from grader.grading.engine import choose_seed
 from grader.grading.results import SubmissionResult
 
 __all__ = ["GRADEBOOK", "Gradebook"]
@@ -65,14 +66,10 @@ class Gradebook:
     def close(self) -> None:
         self._db.close()
 
-    def run_seed(self, requested: int | None, new: int) -> int:
-        """The seed for this run: ``requested`` if given, else the one an earlier
-        (interrupted) run used, so that a resumed batch is graded like one run; else ``new``."""
-        if requested is None:
-            row = self._db.execute("SELECT value FROM settings WHERE key = 'seed'").fetchone()
-            if row is not None:
-                return int(row[0])
-        seed = new if requested is None else requested
+    def run_seed(self, requested: int | None) -> int:
+        """The seed for this run, kept for the next: a resumed batch is graded like one run."""
+        row = self._db.execute("SELECT value FROM settings WHERE key = 'seed'").fetchone()
+        seed = choose_seed(requested, None if row is None else int(row[0]))
         self._db.execute("INSERT OR REPLACE INTO settings VALUES ('seed', ?)", (str(seed),))
         return seed
 

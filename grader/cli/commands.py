@@ -2,51 +2,25 @@
 
 from __future__ import annotations
 
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
-from grader.batch.executor import Executor, ExecutorUnavailable, LocalExecutor
-from grader.batch.grade import default_workers, grade_batch, keep_private
-from grader.batch.gradebook import Gradebook
-from grader.batch.out_folder import BatchOutputs
-from grader.batch.progress import Progress
-from grader.batch.sources import Submission, collect
+from grader.batch.check import CheckError, check_notebook
+from grader.batch.executor import Executor, LocalExecutor
+from grader.batch.grade import BatchStopped, NoSubmissions, default_workers, grade_into
 from grader.cli.course import COMMANDS
-from grader.cli.options import (
-    fail,
-    limits_from,
-    load_assignment,
-    notebook_timeout_option,
-    sandbox_options,
-    seed_option,
-    timeout_option,
-)
-from grader.grading.assignment import AssignmentError
-from grader.grading.discovery import DiscoveryError, choose_assignment
-from grader.grading.engine import GradingOptions, grade_notebook, new_seed
-from grader.grading.notebook_file import Ungradable
-from grader.grading.results import SubmissionResult
+from grader.cli.options import fail, grading_options, load_assignment, options_from
 from grader.outputs.github import CheckOutputs, step_summary_path
-from grader.outputs.student_report import write_report
 from grader.outputs.terminal import format_table
-from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox, SandboxUnavailable
 
 __all__ = ["main"]
 
 EXECUTORS = ("local", "dask")
-
-
-def _sandbox(requested: str, limits: Limits) -> Sandbox:
-    """Choose the sandbox once, up front: a missing bwrap is a usage error, not N failures."""
-    try:
-        return Sandbox.choose(requested, limits)
-    except SandboxUnavailable as exc:
-        fail(f"--sandbox bwrap: {exc}")
 
 
 def _sandbox_line(sandbox: Sandbox) -> str:
@@ -59,9 +33,9 @@ def _sandbox_line(sandbox: Sandbox) -> str:
     )
 
 
-def _stored_line(stored: list[SubmissionResult], found: list[Submission]) -> str:
+def _stored_line(stop: BatchStopped) -> str:
     return (
-        f"{len(stored)} of {len(found)} submissions are graded and stored. "
+        f"{stop.stored} of {stop.total} submissions are graded and stored. "
         "Run the same command again to grade the rest."
     )
 
@@ -133,10 +107,7 @@ def main() -> None:
     is_flag=True,
     help="Grade every submission again, even those the gradebook already has.",
 )
-@timeout_option
-@notebook_timeout_option
-@seed_option
-@sandbox_options
+@grading_options
 @click.pass_context
 def grade(
     ctx: click.Context,
@@ -147,11 +118,7 @@ def grade(
     executor_name: str,
     scheduler: str | None,
     force: bool,
-    timeout: float,
-    notebook_timeout: float,
-    seed: int | None,
-    sandbox: str,
-    **limit_args: Any,
+    **settings: Any,
 ) -> None:
     """Grade SUBMISSIONS (notebooks, folders of them, zip files) against ASSIGNMENT_DIR.
 
@@ -170,66 +137,45 @@ def grade(
     """
     executor = _executor(ctx, executor_name, scheduler, workers)
     assignment = load_assignment(assignment_dir)
-    limits = limits_from(limit_args)
-    if isinstance(executor, LocalExecutor):
-        click.echo(_sandbox_line(_sandbox(sandbox, limits)), err=sandbox == "none")
-    else:
-        # The sandbox is chosen where the kernels run; each result records the choice.
-        click.echo(
-            f"Grading on the Dask cluster at {scheduler}; --sandbox {sandbox} on each worker."
-        )
-    outputs = BatchOutputs(out_dir, assignment.title)
-    with (
-        tempfile.TemporaryDirectory(prefix="nngrade-sources-") as scratch,
-        Gradebook(outputs.gradebook) as gradebook,
-    ):
-        found = collect(submissions, Path(scratch))
-        if not found:
-            fail("no notebooks found in the given paths")
-        options = GradingOptions(
-            cell_timeout=timeout,
-            notebook_timeout=notebook_timeout,
-            include_hidden=True,
-            seed=gradebook.run_seed(seed, new_seed()),
-            sandbox=sandbox,
-            limits=limits,
-        )
-        # No kernel sees other submissions, the outputs, or the extracted zips.
-        options = keep_private(options, submissions, out_dir, Path(scratch))
-        progress = Progress(len(found))
+    options = options_from(settings)
 
-        def record(result: SubmissionResult, resumed: bool) -> None:
-            outputs.add(result)
-            progress.update(result, resumed)
-
-        try:
-            results = grade_batch(
-                assignment,
-                found,
-                options,
-                executor=executor,
-                gradebook=gradebook,
-                force=force,
-                on_result=record,
+    def announce(sandbox: Sandbox | None) -> None:
+        if sandbox is None:  # chosen where the kernels run; each result records the choice
+            click.echo(
+                f"Grading on the Dask cluster at {scheduler}; "
+                f"--sandbox {options.sandbox} on each worker."
             )
-        except (KeyboardInterrupt, ExecutorUnavailable) as exc:
-            progress.close()
-            stored = gradebook.results(s.id for s in found)
-            if stored:
-                outputs.finish(stored)
-            if isinstance(exc, ExecutorUnavailable):
-                fail(str(exc) if not stored else f"{exc}\n{_stored_line(stored, found)}")
-            click.echo(f"\nInterrupted: {_stored_line(stored, found)}", err=True)
-            raise SystemExit(130) from None
-    progress.close()
-    written = outputs.finish(results)
+        else:
+            click.echo(_sandbox_line(sandbox), err=options.sandbox == "none")
+
+    try:
+        run = grade_into(
+            assignment,
+            submissions,
+            out_dir,
+            options,
+            executor=executor,
+            force=force,
+            on_sandbox=announce,
+            progress=sys.stdout,
+        )
+    except SandboxUnavailable as exc:
+        fail(f"--sandbox bwrap: {exc}")
+    except NoSubmissions as exc:
+        fail(str(exc))
+    except BatchStopped as stop:
+        if not isinstance(stop, KeyboardInterrupt):
+            fail(f"{stop}\n{_stored_line(stop)}" if stop.stored else str(stop))
+        click.echo(f"\nInterrupted: {_stored_line(stop)}", err=True)
+        raise SystemExit(130) from None
+    results = run.results
     graded = [r for r in results if r.status == "graded"]
     failed = [r for r in results if r.status == "error"]
     click.echo(
         f"\nGraded {len(graded)} of {len(results)} submissions"
         f" ({len(results) - len(graded) - len(failed)} ungradable, {len(failed)} nngrade errors)."
     )
-    for what, path in written:
+    for what, path in run.written:
         click.echo(f"{what + ':':12}{path}{'/' if path.is_dir() else ''}")
     raise SystemExit(1 if failed else 0)
 
@@ -261,21 +207,14 @@ def grade(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write the result as JSON: score, every check and its message, every cell event.",
 )
-@timeout_option
-@notebook_timeout_option
-@seed_option
-@sandbox_options
+@grading_options
 def check(
     notebook: Path,
     assignment_dir: Path | None,
     report_dir: Path | None,
     junit_path: Path | None,
     json_path: Path | None,
-    timeout: float,
-    notebook_timeout: float,
-    seed: int | None,
-    sandbox: str,
-    **limit_args: Any,
+    **settings: Any,
 ) -> None:
     """Check one NOTEBOOK before handing it in (visible checks only).
 
@@ -284,44 +223,35 @@ def check(
     GitHub Classroom's score notices. Exits 0 if every check passed, 1 if any failed,
     2 on a usage error or a notebook that cannot be read.
     """
-    if not notebook.is_file():
-        fail(f"{notebook}: no such file")
-    try:
-        assignment, note = choose_assignment(notebook, assignment_dir)
-    except Ungradable as exc:
-        fail(f"{notebook}: {exc}")
-    except (AssignmentError, DiscoveryError) as exc:
-        fail(str(exc))
-    limits = limits_from(limit_args)
-    chosen = _sandbox(sandbox, limits)
-    if chosen.mode != "bwrap":
-        click.echo(_sandbox_line(chosen), err=True)
-    options = GradingOptions(
-        cell_timeout=timeout,
-        notebook_timeout=notebook_timeout,
-        include_hidden=False,
-        seed=seed,
-        sandbox=sandbox,
-        limits=limits,
-    )
-    result = grade_notebook(assignment, notebook, options)
-    if note:
-        result.notes.insert(0, note)
-    report = None
-    if result.status == "graded":
-        report = write_report(result, report_dir or notebook.parent)
+
+    def warn(sandbox: Sandbox) -> None:
+        if sandbox.mode != "bwrap":
+            click.echo(_sandbox_line(sandbox), err=True)
+
     ci = CheckOutputs(junit=junit_path, json=json_path, step_summary=step_summary_path())
-    ci.write(result, title=assignment.title, report=report)
-    if result.status != "graded":
-        fail(f"{notebook}: {result.reason}")
-    passed = all(c.passed for c in result.checks)
-    click.echo(f"{assignment.title} ({assignment.root})")
-    if note:
-        click.echo(f"Note: {note}")
-    click.echo(format_table(result))
+    try:
+        run = check_notebook(
+            notebook,
+            options_from(settings),
+            assignment_dir=assignment_dir,
+            report_dir=report_dir,
+            ci=ci,
+            on_sandbox=warn,
+        )
+    except SandboxUnavailable as exc:
+        fail(f"--sandbox bwrap: {exc}")
+    except CheckError as exc:
+        fail(str(exc))
+    if run.result.status != "graded":
+        fail(f"{notebook}: {run.result.reason}")
+    passed = run.passed
+    click.echo(f"{run.assignment.title} ({run.assignment.root})")
+    if run.note:
+        click.echo(f"Note: {run.note}")
+    click.echo(format_table(run.result))
     details = "" if passed else " (open it in a browser: each failure in full, and what to check)"
-    click.echo(f"\nReport: {report}{details}")
-    for line in ci.notices(result):
+    click.echo(f"\nReport: {run.report}{details}")
+    for line in run.notices:
         click.echo(line)
     raise SystemExit(0 if passed else 1)
 

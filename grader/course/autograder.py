@@ -98,8 +98,8 @@ def build_autograder(
     *,
     install: str = DEFAULT_INSTALL,
     constraints: Path | None = None,
-    cell_timeout: float = 30.0,
-    notebook_timeout: float = 600.0,
+    cell_timeout: float = GradingOptions.cell_timeout,
+    notebook_timeout: float = GradingOptions.notebook_timeout,
 ) -> Path:
     """Write the autograder zip to ``out`` and return it."""
     options = shlex.join(

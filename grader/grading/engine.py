@@ -40,9 +40,9 @@ from grader.runner.sandbox import Sandbox
 __all__ = [
     "CheckSuiteError",
     "GradingOptions",
+    "choose_seed",
     "grade_notebook",
     "new_result",
-    "new_seed",
     "run_checks",
 ]
 
@@ -102,7 +102,7 @@ def new_result(
         path=path,
         assignment=assignment.name,
         status="graded",
-        seed=options.seed if options.seed is not None else new_seed(),
+        seed=choose_seed(options.seed),
         mode="grade" if options.include_hidden else "check",
         graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
         nngrade_version=nngrade_version(),
@@ -213,5 +213,11 @@ def _forget_modules_under(root: Path) -> None:
             del sys.modules[name]
 
 
-def new_seed() -> int:
+def choose_seed(requested: int | None = None, earlier: int | None = None) -> int:
+    """A run's seed, chosen here alone: the one asked for, else the one an earlier
+    (interrupted) run of the same batch used, else a fresh one."""
+    if requested is not None:
+        return requested
+    if earlier is not None:
+        return earlier
     return secrets.randbelow(2**31)

@@ -30,7 +30,7 @@ from nbformat.v4 import new_code_cell
 
 from grader.batch.dask_executor import DaskExecutor
 from grader.batch.executor import ExecutorUnavailable
-from grader.batch.grade import grade_batch, grade_many
+from grader.batch.grade import grade_batch, grade_into
 from grader.batch.gradebook import Gradebook
 from grader.batch.sources import collect
 from grader.cli.commands import main
@@ -236,7 +236,7 @@ def test_a_submission_whose_workers_keep_dying_is_recorded_as_an_error(
 
 
 def test_sandbox_bwrap_is_refused_up_front_when_a_worker_cannot_run_it(
-    cluster: LocalCluster, client: Client
+    cluster: LocalCluster, client: Client, tmp_path: Path
 ) -> None:
     def break_bwrap() -> None:  # on each worker: what a host without bubblewrap reports
         import grader.runner.sandbox
@@ -259,9 +259,10 @@ def test_sandbox_bwrap_is_refused_up_front_when_a_worker_cannot_run_it(
     try:
         options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED, sandbox="bwrap")
         with pytest.raises(ExecutorUnavailable) as refused:
-            grade_many(
+            grade_into(
                 Assignment.load(RELU),
                 [NOTEBOOKS / "correct.ipynb"],
+                tmp_path / "out",
                 options,
                 executor=DaskExecutor(cluster.scheduler_address),
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,30 +11,10 @@ from grader.batch.grade import grade_batch
 from grader.batch.gradebook import Gradebook
 from grader.batch.sources import Submission
 from grader.grading.assignment import Assignment
-from grader.grading.engine import GradingOptions, new_result
+from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
+from tests.batch_support import ScriptedExecutor
 from tests.conftest import NOTEBOOKS, RELU
-
-
-class ScriptedExecutor:
-    """Answers without kernels: a result per submission, then ``extra`` ids (a late
-    duplicate, a stray id), or fewer with ``drop``."""
-
-    def __init__(self, extra: Sequence[str] = (), drop: int = 0) -> None:
-        self.extra, self.drop = extra, drop
-        self.closed = False
-
-    def grade(
-        self, assignment: Assignment, submissions: Sequence[Submission], options: GradingOptions
-    ) -> Generator[SubmissionResult, None, None]:
-        try:
-            keep = submissions[: len(submissions) - self.drop]
-            for id in [s.id for s in reversed(keep)] + list(self.extra):  # finish order
-                result = new_result(assignment, options, id, f"{id}.ipynb", id)
-                result.score = len(id)
-                yield result
-        finally:
-            self.closed = True
 
 
 def submissions(*ids: str) -> list[Submission]:

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from grader.batch.grade import grade_many
+from grader.batch.executor import LocalExecutor
+from grader.batch.grade import grade_into
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
+from grader.grading.results import SubmissionResult
 from tests.batch_support import alive, descendants_of, essentials, interrupt_after, nngrade, stored
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
 
@@ -33,15 +35,21 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def graded(batch: Path, out: Path, workers: int) -> list[SubmissionResult]:
+    options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
+    executor = LocalExecutor(workers)
+    return grade_into(Assignment.load(RELU), [batch], out, options, executor=executor).results
+
+
 @pytest.fixture(scope="module")
-def serial(batch: Path) -> dict[str, dict[str, Any]]:
-    options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
-    return {r.id: essentials(r) for r in grade_many(Assignment.load(RELU), [batch], options)}
+def serial(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    return {r.id: essentials(r) for r in graded(batch, tmp_path_factory.mktemp("serial"), 1)}
 
 
-def test_parallel_results_equal_serial_ones(batch: Path, serial: dict[str, Any]) -> None:
-    options = GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED)
-    parallel = grade_many(Assignment.load(RELU), [batch], options, workers=2)
+def test_parallel_results_equal_serial_ones(
+    batch: Path, serial: dict[str, Any], tmp_path: Path
+) -> None:
+    parallel = graded(batch, tmp_path / "out", workers=2)
     assert [r.id for r in parallel] == sorted(serial)  # in submission order, not finish order
     assert {r.id: essentials(r) for r in parallel} == serial
 

@@ -65,9 +65,9 @@ def test_each_result_is_committed_when_stored(tmp_path: Path) -> None:
 def test_a_resumed_run_keeps_the_first_runs_seed(tmp_path: Path) -> None:
     path = tmp_path / "g.sqlite"
     with Gradebook(path) as book:
-        assert book.run_seed(None, new=11) == 11
+        first = book.run_seed(None)
     with Gradebook(path) as book:
-        assert book.run_seed(None, new=22) == 11  # resumed: the same seed as before
-        assert book.run_seed(5, new=33) == 5  # asked for: used, and kept from now on
+        assert book.run_seed(None) == first  # resumed: the same seed as before
+        assert book.run_seed(5) == 5  # asked for: used, and kept from now on
     with Gradebook(path) as book:
-        assert book.run_seed(None, new=44) == 5
+        assert book.run_seed(None) == 5
