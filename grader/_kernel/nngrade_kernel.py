@@ -3,7 +3,8 @@
 Loaded inside the student's kernel by a fixed setup cell (``import nngrade_kernel``).
 It never receives code: a request names a function in the notebook's namespace and
 carries its arguments as data; the reply carries the result, the arguments as they
-are after the call, the exception if one was raised, and the captured stdout.
+are after the call, the exception if one was raised, and the captured stdout. The
+operations and statuses are nngrade_protocol's, which the grader decodes replies with.
 """
 
 from __future__ import annotations

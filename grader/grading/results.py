@@ -26,7 +26,7 @@ class SubmissionStatus(StrEnum):
     """Whether a submission was graded. A StrEnum: its members are the strings in JSON."""
 
     GRADED = "graded"
-    UNGRADABLE = "ungradable"  # the file could not be read as a notebook, or no file
+    UNGRADABLE = "ungradable"  # not a notebook nngrade can read: the reason says why
     ERROR = "error"  # nngrade itself failed: not the student's fault
 
 
@@ -58,11 +58,7 @@ class CheckResult:
     message: str = ""
     hidden: bool = False
     duration: float = 0.0
-    outcome: CheckOutcome = CheckOutcome.PASSED
-
-    def __post_init__(self) -> None:
-        # Results read back from JSON give the outcome as a plain string; an unknown one fails.
-        self.outcome = CheckOutcome(self.outcome)
+    outcome: CheckOutcome = CheckOutcome.PASSED  # read back from JSON, the plain string
 
 
 @dataclass
@@ -73,7 +69,7 @@ class SubmissionResult:
     submission: str  # the file name as handed in
     path: str
     assignment: str
-    # A SubmissionStatus; typed as str because executors in batch/ may set it by its string.
+    # A SubmissionStatus, or its plain string: executors in batch/ set it so, and so does JSON.
     status: str
     score: float = 0.0
     max_score: float = 0.0
@@ -102,7 +98,6 @@ class SubmissionResult:
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        values["status"] = SubmissionStatus(values["status"])
         values["checks"] = [CheckResult(**c) for c in data.get("checks", [])]
         values["cells"] = [CellEvent(**c) for c in data.get("cells", [])]
         return cls(**values)

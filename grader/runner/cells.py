@@ -44,14 +44,12 @@ class CellEvent:
     """A cell that did not simply run: it raised, timed out, killed the kernel or was skipped."""
 
     cell: int  # 1-based position in the notebook
+    # Read back from JSON, the plain string (equal to the member; another version's kind is
+    # kept as written, and reports show it as it is).
     kind: CellEventKind
     summary: str  # one line for tables
     detail: str = ""  # traceback lines, skipped text, ...
     source_head: str = ""  # the cell's first line, to help find it
-
-    def __post_init__(self) -> None:
-        # Results read back from JSON give the kind as a plain string; an unknown one fails.
-        self.kind = CellEventKind(self.kind)
 
 
 @dataclass(frozen=True)

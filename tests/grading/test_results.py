@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from grader._kernel.nngrade_protocol import CellEventKind
 from grader.grading.results import (
     CellEvent,
@@ -119,12 +117,11 @@ def test_the_json_holds_the_same_plain_strings() -> None:
     assert '"outcome": "error"' in text and "Status." not in text and "Kind." not in text
 
 
-def test_a_result_read_back_is_the_same_with_its_enums() -> None:
+def test_a_result_read_back_is_the_same() -> None:
     copy = SubmissionResult.from_dict(json.loads(result().to_json()))
     assert copy == result()
-    assert copy.status is SubmissionStatus.ERROR
-    assert copy.checks[1].outcome is CheckOutcome.ERROR
-    assert copy.cells[1].kind is CellEventKind.MEMORY_LIMIT
+    assert copy.status == SubmissionStatus.ERROR and copy.checks[1].outcome == CheckOutcome.ERROR
+    assert copy.cells[1].kind == CellEventKind.MEMORY_LIMIT
 
 
 def test_the_enums_compare_equal_to_their_strings() -> None:
@@ -132,10 +129,3 @@ def test_the_enums_compare_equal_to_their_strings() -> None:
     assert SubmissionStatus.GRADED == "graded" and CheckOutcome.ERROR == "error"
     assert {"timeout": "timed out"}[CellEventKind.TIMEOUT] == "timed out"
     assert f"{SubmissionStatus.UNGRADABLE}: no file" == "ungradable: no file"
-
-
-def test_an_unknown_cell_kind_or_outcome_is_refused() -> None:
-    with pytest.raises(ValueError, match="'explosion' is not a valid CellEventKind"):
-        CellEvent(1, "explosion", "boom")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="'maybe' is not a valid CheckOutcome"):
-        CheckResult("c", "c", 0.0, 1.0, False, outcome="maybe")  # type: ignore[arg-type]
