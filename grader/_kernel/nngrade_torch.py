@@ -20,9 +20,9 @@ from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
 try:  # as grader._kernel.nngrade_torch in the in-process fake bridge
-    from .nngrade_kernel import Unusable, student_object
+    from .nngrade_lookup import Unusable, student_object
 except ImportError:  # as a top-level module inside the kernel
-    from nngrade_kernel import Unusable, student_object  # type: ignore[no-redef]
+    from nngrade_lookup import Unusable, student_object  # type: ignore[no-redef]
 
 __all__ = ["ROUTINES"]
 

@@ -9,12 +9,26 @@ made before a kernel restart names nothing any more, and every use of it says so
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from grader.checks.notebook import CallResult, Notebook
+from grader._kernel.nngrade_protocol import handle_node
+from grader.checks.calls import CallResult
 
-__all__ = ["ObjectHandle", "StaleHandle"]
+__all__ = ["HandleOwner", "ObjectHandle", "StaleHandle"]
+
+
+class HandleOwner(Protocol):
+    """What a handle asks of the notebook it came from (``checks.notebook.Notebook``)."""
+
+    def call_method(
+        self, handle: ObjectHandle, method: str, /, *args: Any, **kwargs: Any
+    ) -> CallResult: ...
+
+    def get_path(self, handle: ObjectHandle, path: list[Any]) -> CallResult: ...
+
+    def set_path(self, handle: ObjectHandle, path: list[Any], value: Any) -> CallResult: ...
+
+    def release(self, handle: ObjectHandle) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,7 @@ class ObjectHandle:
     # Words for messages: two handles to the same object are equal however they were reached.
     what: str = field(compare=False)
     label: str = field(default="", compare=False)
-    notebook: Notebook | None = field(default=None, compare=False, repr=False)
+    notebook: HandleOwner | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -62,11 +76,16 @@ class ObjectHandle:
         self._notebook().release(self)
 
     @property
+    def node(self) -> dict[str, Any]:
+        """How a request names the object (the kernel puts the object in its place)."""
+        return handle_node(self.id, self.type)
+
+    @property
     def stale_message(self) -> str:
         name = f"`{self.label}`" if self.label == self.what else f"`{self.label}` ({self.what})"
         return f"{name} was created before the kernel restarted, so it no longer exists."
 
-    def _notebook(self) -> Notebook:
+    def _notebook(self) -> HandleOwner:
         if self.notebook is None:
             raise TypeError("this handle belongs to no notebook")
         return self.notebook

@@ -9,66 +9,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from grader._kernel import nngrade_codec as codec
-from grader.checks.failures import CheckFailure
+from grader._kernel.nngrade_protocol import MissingKind, Op, RaisedError, Reply, Status
+from grader.checks.calls import CallResult, StudentError
 from grader.checks.handles import ObjectHandle, StaleHandle
 from grader.runner.transport import InProcessTransport, Transport
 
 __all__ = ["CallResult", "Notebook", "ObjectHandle", "StudentError", "in_process_notebook"]
-
-
-@dataclass(frozen=True)
-class StudentError:
-    """An exception raised by the student's code, with the student's own lines."""
-
-    ename: str
-    evalue: str
-    lines: tuple[str, ...]
-
-    def __str__(self) -> str:
-        head = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
-        return "\n".join([head, *self.lines])
-
-
-@dataclass
-class CallResult:
-    """What one call of a student's function did."""
-
-    what: str
-    status: str
-    raw_value: Any = None
-    args: tuple[Any, ...] = ()
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    args_changed: bool = False
-    error: StudentError | None = None
-    stdout: str = ""
-    duration: float = 0.0
-    message: str = ""
-    params: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-    @property
-    def value(self) -> Any:
-        """The returned value; fails the check with the reason if there is none."""
-        self.raise_for_status()
-        return self.raw_value
-
-    def raise_for_status(self) -> None:
-        """Fail the check, with the explanation, unless the call returned normally."""
-        if not self.ok:
-            raise CheckFailure(self.message)
-
-    def argument_name(self, position: int) -> str:
-        """The student's name for positional argument ``position`` (``x`` in relu(x))."""
-        if position < len(self.params):
-            return self.params[position]
-        return f"argument {position + 1}"
 
 
 class Notebook:
@@ -86,45 +35,45 @@ class Notebook:
     def call(self, name: str, /, *args: Any, **kwargs: Any) -> CallResult:
         """Call the student's ``name(*args, **kwargs)`` in the kernel; arguments may be
         handles (``ObjectHandle``), which the kernel replaces by the objects they name."""
-        return self._request({"op": "call", "name": name}, name, args, kwargs)
+        return self._request({"op": Op.CALL, "name": name}, name, args, kwargs)
 
     def new(self, class_name: str, /, *args: Any, **kwargs: Any) -> CallResult:
         """Make an instance of the student's class ``class_name(*args, **kwargs)``; it stays
         in the kernel, and ``.value`` is its ``ObjectHandle`` (``what``: ``Affine(W, b)``,
         with the numbers among the arguments written out: ``ThreeLayerNet(12, 7, 5, 4)``)."""
-        return self._request({"op": "new", "name": class_name}, class_name, args, kwargs)
+        return self._request({"op": Op.NEW, "name": class_name}, class_name, args, kwargs)
 
     def call_method(
         self, handle: ObjectHandle, method: str, /, *args: Any, **kwargs: Any
     ) -> CallResult:
         """Call ``method`` of the object ``handle`` names (``handle.call(...)`` does this)."""
-        data = {"op": "call_method", "object": handle.id, "name": method}
+        data = {"op": Op.CALL_METHOD, "object": handle.id, "name": method}
         return self._request(data, f"{handle.label}.{method}", args, kwargs, owner=handle)
 
     def get_path(self, handle: ObjectHandle, path: list[Any]) -> CallResult:
         """Read what ``path`` names inside ``handle``'s object (``handle.get(...)``)."""
-        data = {"op": "get", "object": handle.id, "path": path}
+        data = {"op": Op.GET, "object": handle.id, "path": path}
         return self._request(data, handle.label, (), {}, owner=handle, path=path)
 
     def set_path(self, handle: ObjectHandle, path: list[Any], value: Any) -> CallResult:
         """Write ``value`` where ``path`` names inside ``handle``'s object (``handle.set``)."""
-        data = {"op": "set", "object": handle.id, "path": path}
+        data = {"op": Op.SET, "object": handle.id, "path": path}
         return self._request(data, handle.label, (value,), {}, owner=handle, path=path)
 
     def release(self, handle: ObjectHandle) -> None:
         if handle.generation == self.generation:
-            self._send({"op": "release", "object": handle.id}, [])
+            self._send({"op": Op.RELEASE, "object": handle.id}, [])
 
     def run(self, routine: str, /, *args: Any, what: str, **kwargs: Any) -> CallResult:
         """Run a kernel-side routine around the student's objects (see
         grader/_kernel/nngrade_torch.py), e.g. ``run("torch.train_epoch", "Net", "train", ...)``;
         ``what`` names the student's code in messages."""
-        return self._request({"op": "run", "routine": routine}, what, args, kwargs, what=what)
+        return self._request({"op": Op.RUN, "routine": routine}, what, args, kwargs, what=what)
 
     def names(self) -> list[str]:
         """Functions and classes the notebook defines."""
-        reply, _ = self._send({"op": "names"}, [])
-        return list(reply.get("names", []))
+        reply, _ = self._send({"op": Op.NAMES}, [])
+        return list(reply.names)
 
     def _request(
         self,
@@ -146,13 +95,12 @@ class Notebook:
             tree = codec.encode_into([list(args), kwargs], buffers, refer=self._refer)
         except StaleHandle as exc:
             text = what or (owner.label if owner is not None else f"{name}(...)")
-            return CallResult(what=text, status="stale", message=str(exc), args=args)
+            return CallResult(what=text, status=Status.STALE, message=str(exc), args=args)
         reply, out = self._send({**data, "args": tree}, buffers)
         if path is not None:
-            what = f"{name}{reply.get('where', _path_text(path))}"
-        op = data["op"]
+            what = name + (_path_text(path) if reply.where is None else reply.where)
         result = self._result(name, args, kwargs, reply, out, what=what, generation=generation)
-        if op == "new" and result.ok:
+        if data["op"] is Op.NEW and result.ok:
             handle = result.raw_value
             if isinstance(handle, ObjectHandle):
                 what = _new_text(name, result.params, args, kwargs)
@@ -166,11 +114,9 @@ class Notebook:
             return None
         if value.generation != self.generation:
             raise StaleHandle(value)
-        return {"$": "object", "id": value.id, "type": value.type}
+        return value.node
 
-    def _send(
-        self, data: dict[str, Any], buffers: list[bytes]
-    ) -> tuple[dict[str, Any], list[bytes]]:
+    def _send(self, data: dict[str, Any], buffers: list[bytes]) -> tuple[Reply, list[bytes]]:
         self._next_id += 1
         return self._transport.request({**data, "id": self._next_id}, buffers, self.timeout)
 
@@ -179,20 +125,18 @@ class Notebook:
         name: str,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
-        reply: dict[str, Any],
+        reply: Reply,
         buffers: list[bytes],
         what: str | None = None,
         generation: int = 0,
     ) -> CallResult:
-        status = reply.get("status", "bridge_error")
-        params = tuple(reply.get("params", ()))
-        what = what or _call_text(name, params, len(args), kwargs)
+        what = what or _call_text(name, reply.params, len(args), kwargs)
         result = CallResult(
             what=what,
-            status=status,
-            stdout=reply.get("stdout", ""),
-            duration=float(reply.get("duration", 0.0)),
-            params=params,
+            status=reply.status,
+            stdout=reply.stdout,
+            duration=reply.duration,
+            params=reply.params,
             args=args,
             kwargs=kwargs,
         )
@@ -203,57 +147,56 @@ class Notebook:
             text = f"the {kind} from {what}"
             return ObjectHandle(int(node["id"]), generation, kind, text, notebook=self)
 
-        if status == "ok":
-            result.raw_value = codec.decode(reply["value"], buffers, resolve=held)
-        if "args" in reply:
-            after_args, after_kwargs = codec.decode(reply["args"], buffers, resolve=held)
+        if reply.status is Status.OK:
+            result.raw_value = codec.decode(reply.value, buffers, resolve=held)
+        if reply.args is not None:
+            after_args, after_kwargs = codec.decode(reply.args, buffers, resolve=held)
             result.args, result.kwargs, result.args_changed = tuple(after_args), after_kwargs, True
-        if status == "raised":
-            result.error = self._student_error(reply["error"])
-        result.message = self._explain(name, what, status, reply, result.error)
+        if reply.error is not None:
+            result.error = self._student_error(reply.error)
+        result.message = self._explain(name, what, reply, result.error)
         return result
 
-    def _student_error(self, error: dict[str, Any]) -> StudentError:
+    def _student_error(self, error: RaisedError) -> StudentError:
         lines = []
-        for frame in error.get("frames", []):
-            where = self._transport.describe_cell(frame.get("execution_count"))
-            place = f"{where}, line {frame['lineno']}" if where else f"line {frame['lineno']}"
-            lines.append(f"  {place}, in {frame['name']}: {frame['line'].strip()}")
-        return StudentError(error["ename"], error.get("evalue", ""), tuple(lines))
+        for frame in error.frames:
+            where = self._transport.describe_cell(frame.execution_count)
+            place = f"{where}, line {frame.lineno}" if where else f"line {frame.lineno}"
+            lines.append(f"  {place}, in {frame.name}: {frame.line.strip()}")
+        return StudentError(error.ename, error.evalue, tuple(lines))
 
-    def _explain(
-        self,
-        name: str,
-        what: str,
-        status: str,
-        reply: dict[str, Any],
-        error: StudentError | None,
-    ) -> str:
-        if status == "ok":
-            return ""
-        if status == "missing":
-            missing, defined = reply.get("missing", name), reply.get("names", [])
-            if "kind" in reply:  # a method, attribute or key of an object held in the kernel
-                return _missing_inside(what, reply, defined)
-            if missing != name:  # a routine's class or function, not the function called
-                return _missing_message(missing, defined, noun="")
-            return _missing_message(name, defined)
-        if status == "raised":
-            return f"{what} raised an exception:\n{error}"
-        if status == "timeout":
-            return f"{what} did not finish within {self.timeout:g} s and was stopped."
-        if status == "kernel_died":
-            reason = reply.get("reason") or "a crash or os._exit in your code"
-            return f"The kernel died while running {what}: {reason}."
-        if status == "interrupted":
-            return f"{what} was interrupted before it finished."
-        if status == "stale":
-            return f"{what} uses an object that no longer exists (the kernel restarted)."
-        if status == "unusable":
-            return f"{what} could not be run: {reply.get('message', '')}."
-        if status == "unencodable":
-            return f"{what} returned something nngrade cannot read: {reply.get('message', '')}."
-        return f"nngrade could not call {what}: {reply.get('message', status)}"
+    def _explain(self, name: str, what: str, reply: Reply, error: StudentError | None) -> str:
+        """The reason a call did not return a value, in the student's terms; every status
+        has its own (mypy checks that none is left out)."""
+        match reply.status:
+            case Status.OK:
+                return ""
+            case Status.MISSING:
+                if reply.kind is not None:  # a method, attribute, key or item of a held object
+                    return _missing_inside(what, reply)
+                missing = name if reply.missing is None else str(reply.missing)
+                if missing != name:  # a routine's class or function, not the function called
+                    return _missing_message(missing, list(reply.names), noun="")
+                return _missing_message(name, list(reply.names))
+            case Status.RAISED:
+                return f"{what} raised an exception:\n{error}"
+            case Status.TIMEOUT:
+                return f"{what} did not finish within {self.timeout:g} s and was stopped."
+            case Status.KERNEL_DIED:
+                reason = reply.reason or "a crash or os._exit in your code"
+                return f"The kernel died while running {what}: {reason}."
+            case Status.INTERRUPTED:
+                return f"{what} was interrupted before it finished."
+            case Status.STALE:
+                return f"{what} uses an object that no longer exists (the kernel restarted)."
+            case Status.UNUSABLE:
+                return f"{what} could not be run: {reply.message}."
+            case Status.UNENCODABLE:
+                return f"{what} returned something nngrade cannot read: {reply.message}."
+            case Status.BRIDGE_ERROR:  # nngrade's fault, and it says so
+                return f"nngrade could not call {what}: {reply.message or 'no reason given'}"
+            case _:
+                assert_never(reply.status)
 
 
 def _call_text(name: str, params: tuple[str, ...], nargs: int, kwargs: dict[str, Any]) -> str:
@@ -279,19 +222,18 @@ def _near_misses(name: str, defined: list[str], listing: str) -> str:
     return ""
 
 
-def _missing_inside(what: str, reply: dict[str, Any], defined: list[str]) -> str:
+def _missing_inside(what: str, reply: Reply) -> str:
     """A method, attribute, key or item an object held in the kernel does not have."""
-    kind, missing = reply["kind"], reply.get("missing")
-    if kind == "method":
+    missing, defined = reply.missing, list(reply.names)
+    if reply.kind is MissingKind.METHOD:
         return f"{what}: the object has no method `{missing}`." + _near_misses(
             str(missing), defined, "What it has"
         )
-    base = what.removesuffix(str(reply.get("where", "")))
-    where = f"{base}{reply.get('where', '')}"
-    if kind == "key":
+    where = what.removesuffix(reply.where or "") + (reply.where or "")
+    if reply.kind is MissingKind.KEY:
         keys = ", ".join(repr(k) for k in defined) or "none"
         return f"{where} has no key {missing!r} (its keys: {keys})."
-    if kind == "item":
+    if reply.kind is MissingKind.ITEM:
         return f"{where} has no item {missing!r}."
     return f"{where} has no attribute `{missing}`." + _near_misses(
         str(missing), defined, "Its attributes"

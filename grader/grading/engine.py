@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from grader._kernel.nngrade_protocol import CellEventKind
 from grader.checks.notebook import Transport
 from grader.grading.assignment import Assignment
 from grader.grading.definitions import keep_definitions
@@ -29,6 +30,7 @@ from grader.grading.results import (
     CellEvent,
     CheckResult,
     SubmissionResult,
+    SubmissionStatus,
     nngrade_version,
     safe_id,
 )
@@ -80,12 +82,14 @@ def grade_notebook(
     try:
         _grade(assignment, path, options, result, problem)
     except Ungradable as exc:
-        result.status, result.reason = "ungradable", str(exc)
+        result.status, result.reason = SubmissionStatus.UNGRADABLE, str(exc)
     except CheckSuiteError as exc:
-        result.status, result.reason = "error", f"the assignment's checks could not run: {exc}"
+        result.status = SubmissionStatus.ERROR
+        result.reason = f"the assignment's checks could not run: {exc}"
     except Exception as exc:  # noqa: BLE001 - one submission must never stop a batch
-        result.status, result.reason = "error", f"nngrade failed: {type(exc).__name__}: {exc}"
-    if result.status != "graded":
+        result.status = SubmissionStatus.ERROR
+        result.reason = f"nngrade failed: {type(exc).__name__}: {exc}"
+    if result.status != SubmissionStatus.GRADED:
         result.score = 0.0
     result.duration = round(time.monotonic() - started, 3)
     return result
@@ -101,7 +105,7 @@ def new_result(
         submission=name,
         path=path,
         assignment=assignment.name,
-        status="graded",
+        status=SubmissionStatus.GRADED,
         seed=choose_seed(options.seed),
         mode="grade" if options.include_hidden else "check",
         graded_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -139,7 +143,9 @@ def _grade(
         cells, definition_notes = keep_definitions(cells)
         notes += definition_notes
     skipped = [
-        CellEvent(n.cell, "skipped", f"line {n.line} not run: {n.reason}", n.text, n.text)
+        CellEvent(
+            n.cell, CellEventKind.SKIPPED, f"line {n.line} not run: {n.reason}", n.text, n.text
+        )
         for n in notes
     ]
     if not any(cell.source.strip() for cell in cells):

@@ -18,7 +18,7 @@ import pytest
 
 from grader.checks.failures import CheckFailure
 from grader.checks.notebook import Notebook, Transport
-from grader.grading.results import CheckResult
+from grader.grading.results import CheckOutcome, CheckResult
 
 __all__ = ["DEFAULT_TIME_LIMIT", "CheckPlugin"]
 
@@ -124,10 +124,10 @@ class CheckPlugin:
             passed=report.passed,
             hidden=self._hidden(item),
             duration=report.duration,
-            outcome="passed" if report.passed else "failed",
+            outcome=CheckOutcome.PASSED if report.passed else CheckOutcome.FAILED,
         )
         if report.skipped:
-            result.passed, result.points, result.outcome = False, 0.0, "failed"
+            result.passed, result.points, result.outcome = False, 0.0, CheckOutcome.FAILED
             result.message = "This check was skipped."
         elif call.excinfo is not None:
             result.message, result.outcome = _explain(call.excinfo)
@@ -139,18 +139,18 @@ class CheckPlugin:
         return result
 
 
-def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
+def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:
     """(message, outcome) for a check that raised."""
     exc = excinfo.value
     if isinstance(exc, CheckFailure):
-        return str(exc), "failed"
+        return str(exc), CheckOutcome.FAILED
     if isinstance(exc, AssertionError):
         text = str(exc).strip() or "The check's assertion failed."
-        return text, "failed"
+        return text, CheckOutcome.FAILED
     return (
         f"The check could not run to the end ({type(exc).__name__}: {exc}). "
         "This is a problem in the check, not necessarily in your code; tell your instructor.",
-        "error",
+        CheckOutcome.ERROR,
     )
 
 

@@ -5,12 +5,37 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from importlib import metadata
 from typing import Any
 
 from grader.runner.cells import CellEvent
 
-__all__ = ["CellEvent", "CheckResult", "SubmissionResult", "nngrade_version", "safe_id"]
+__all__ = [
+    "CellEvent",
+    "CheckOutcome",
+    "CheckResult",
+    "SubmissionResult",
+    "SubmissionStatus",
+    "nngrade_version",
+    "safe_id",
+]
+
+
+class SubmissionStatus(StrEnum):
+    """Whether a submission was graded. A StrEnum: its members are the strings in JSON."""
+
+    GRADED = "graded"
+    UNGRADABLE = "ungradable"  # not a notebook nngrade can read: the reason says why
+    ERROR = "error"  # nngrade itself failed: not the student's fault
+
+
+class CheckOutcome(StrEnum):
+    """How a check ended: besides passed and failed, ``error`` for a bug in the check itself."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"  # the check could not run to the end: not the student's fault
 
 
 def nngrade_version() -> str:
@@ -33,8 +58,7 @@ class CheckResult:
     message: str = ""
     hidden: bool = False
     duration: float = 0.0
-    # "passed", "failed", or "error" (a bug in the check itself, not the student's fault)
-    outcome: str = "passed"
+    outcome: CheckOutcome = CheckOutcome.PASSED  # read back from JSON, the plain string
 
 
 @dataclass
@@ -45,7 +69,8 @@ class SubmissionResult:
     submission: str  # the file name as handed in
     path: str
     assignment: str
-    status: str  # "graded", "ungradable" or "error" (nngrade itself failed)
+    # A SubmissionStatus, or its plain string: executors in batch/ set it so, and so does JSON.
+    status: str
     score: float = 0.0
     max_score: float = 0.0
     reason: str = ""  # why a submission is ungradable, or what went wrong in nngrade

@@ -13,11 +13,22 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from grader._kernel.nngrade_kernel import OUTPUT_LIMIT
-from grader.runner.kernel import CallTimeout, KernelDied, KernelSession
+from grader._kernel.nngrade_protocol import (
+    OUTPUT_LIMIT,
+    CellEventKind,
+    GuardAttempt,
+    Op,
+    ProtocolError,
+    Reply,
+    StandIn,
+    Status,
+    decode_reply,
+)
+from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
 from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
 
 __all__ = ["CellEvent", "CodeCell", "LiveNotebook"]
@@ -25,6 +36,7 @@ __all__ = ["CellEvent", "CodeCell", "LiveNotebook"]
 MAX_RESTARTS = 5
 AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
 
 
 @dataclass
@@ -32,9 +44,9 @@ class CellEvent:
     """A cell that did not simply run: it raised, timed out, killed the kernel or was skipped."""
 
     cell: int  # 1-based position in the notebook
-    # "error", "timeout", "kernel_died", "skipped", "large_output", "stand_in", or a limit or
-    # the sandbox: "memory_limit", "cpu_limit", "file_limit", "process_limit", "forbidden", "input"
-    kind: str
+    # Read back from JSON, the plain string (equal to the member; another version's kind is
+    # kept as written, and reports show it as it is).
+    kind: CellEventKind
     summary: str  # one line for tables
     detail: str = ""  # traceback lines, skipped text, ...
     source_head: str = ""  # the cell's first line, to help find it
@@ -88,27 +100,29 @@ class LiveNotebook:
                 rest = sum(1 for c in self.cells[index:] if c.source.strip())
                 self._record(
                     cell,
-                    "skipped",
+                    CellEventKind.SKIPPED,
                     f"not run, nor the {rest - 1:,} code cells after it: the notebook's cells "
                     f"ran for more than {self.notebook_timeout:g} s in all",
                 )
                 return
             if self._restarts > MAX_RESTARTS:
-                self._record(cell, "skipped", "not run: the kernel was restarted too often")
+                self._record(
+                    cell, CellEventKind.SKIPPED, "not run: the kernel was restarted too often"
+                )
                 continue
             run = self.session.execute(cell.source, cell.position)
-            if run.status == "ok":
+            if run.status is CellRunStatus.OK:
                 self._succeeded.append(cell)
-            elif run.status == "error":
+            elif run.status is CellRunStatus.ERROR:
                 self._record_error(cell, run.reply)
-            elif run.status in ("timeout", "timeout_killed"):
+            elif run.status in (CellRunStatus.TIMEOUT, CellRunStatus.TIMEOUT_KILLED):
                 self._record(
                     cell,
-                    "timeout",
+                    CellEventKind.TIMEOUT,
                     f"did not finish within {self.cell_timeout:g} s and was stopped",
                     "The rest of the notebook was still run and graded.",
                 )
-                if run.status == "timeout_killed":
+                if run.status is CellRunStatus.TIMEOUT_KILLED:
                     self._restart()
             else:
                 hit = self._death()
@@ -119,7 +133,7 @@ class LiveNotebook:
             if run.output_chars >= OUTPUT_LIMIT:
                 self._record(
                     cell,
-                    "large_output",
+                    CellEventKind.LARGE_OUTPUT,
                     f"printed more than {OUTPUT_LIMIT:,} characters; the rest was dropped",
                 )
 
@@ -129,7 +143,8 @@ class LiveNotebook:
             return
         self.session.restart()
         for cell in list(self._succeeded):
-            if self.session.execute(cell.source, cell.position).status == "kernel_died":
+            run = self.session.execute(cell.source, cell.position)
+            if run.status is CellRunStatus.KERNEL_DIED:
                 self.session.restart()
                 break
 
@@ -139,7 +154,7 @@ class LiveNotebook:
         detail = "\n".join(lines)[-4000:]
         hit = classify_error(ename, evalue, self.session.limits)
         if hit is None:
-            self._record(cell, "error", f"{ename}: {evalue}"[:300], detail)
+            self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail)
             return
         if hit.restart:  # the cell's variables or processes may still hold what it took
             detail = f"The kernel was restarted to free it; {AFTER_RESTART}\n\n{detail}"
@@ -151,11 +166,11 @@ class LiveNotebook:
 
     def _record_stand_ins(self) -> None:
         """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
-        for cell, record in self._cells_in_kernel_records("stand_ins", "stand_ins"):
+        for cell, record in self._in_cells(self._ask(Op.STAND_INS).stand_ins):
             self._record(
                 cell,
-                "stand_in",
-                f"line {record['lineno']}: `{record['module']}` is not installed where "
+                CellEventKind.STAND_IN,
+                f"line {record.lineno}: `{record.module}` is not installed where "
                 "notebooks are graded; the import was replaced by an empty stand-in",
                 "The rest of the cell still ran. Code that uses the module fails with "
                 "ModuleNotFoundError.",
@@ -165,57 +180,66 @@ class LiveNotebook:
         """Note what the guard refused (imports of the grader's modules, its files) in
         cells whose error did not already say so: a student may have caught the error."""
         noted = {(e.cell, e.kind) for e in self.events}
-        for cell, attempt in self._cells_in_kernel_records("guard", "attempts"):
-            if (cell.position, "forbidden") in noted:
+        for cell, attempt in self._in_cells(self._ask(Op.GUARD).attempts):
+            if (cell.position, CellEventKind.FORBIDDEN) in noted:
                 continue
-            noted.add((cell.position, "forbidden"))
-            what = "import" if attempt.get("what") == "import" else "open"
+            noted.add((cell.position, CellEventKind.FORBIDDEN))
+            what = "import" if attempt.what == "import" else "open"
             self._record(
                 cell,
-                "forbidden",
-                f"tried to {what} `{attempt.get('name')}`, which belongs to the grader; "
+                CellEventKind.FORBIDDEN,
+                f"tried to {what} `{attempt.name}`, which belongs to the grader; "
                 "this was blocked, so code relying on it gets no credit",
             )
 
-    def _cells_in_kernel_records(self, op: str, key: str) -> list[tuple[CodeCell, dict[str, Any]]]:
-        """Ask the kernel helper for records that name the cell (by execution count) where
-        something happened; each with its cell, leaving out those no cell of ours ran."""
+    def _ask(self, op: Op) -> Reply:
+        """What the kernel helper recorded while the cells ran (nothing if it cannot say)."""
         reply, _ = self.request({"op": op, "id": op}, [], self.cell_timeout)
-        if reply.get("status") != "ok":
-            return []
+        return reply
+
+    def _in_cells(self, records: Iterable[_Placed]) -> list[tuple[CodeCell, _Placed]]:
+        """Records that name the cell where something happened (by execution count), each
+        with its cell, leaving out those no cell of ours ran."""
         by_position = {cell.position: cell for cell in self.cells}
         found = []
-        for record in reply.get(key, []):
-            position = self.session.execution_counts.get(record.get("execution_count"))
+        for record in records:
+            if record.execution_count is None:
+                continue
+            position = self.session.execution_counts.get(record.execution_count)
             if position in by_position:
                 found.append((by_position[position], record))
         return found
 
-    def _record(self, cell: CodeCell, kind: str, summary: str, detail: str = "") -> None:
+    def _record(self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "") -> None:
         self.events.append(CellEvent(cell.position, kind, summary, detail, cell.head))
 
     # -- the Transport the checks use ------------------------------------------------------
 
     def request(
         self, data: dict[str, Any], buffers: list[bytes], timeout: float
-    ) -> tuple[dict[str, Any], list[bytes]]:
+    ) -> tuple[Reply, list[bytes]]:
         if self._restarts > MAX_RESTARTS:
-            return {"status": "kernel_died"}, []
+            return Reply(Status.KERNEL_DIED), []
         limit = self.session.limits.value_size
         try:
-            reply, out = self.session.request({**data, "max_bytes": limit}, buffers, timeout)
+            raw, out = self.session.request({**data, "max_bytes": limit}, buffers, timeout)
         except CallTimeout as exc:
             if not exc.recovered:
                 self._restart()
-            return {"status": "timeout"}, []
+            return Reply(Status.TIMEOUT), []
         except KernelDied:
             reason = self._death().summary
             self._restart()
-            return {"status": "kernel_died", "reason": reason}, []
+            return Reply(Status.KERNEL_DIED, reason=reason), []
         if sum(len(b) for b in out) > limit:  # the helper in the kernel was tampered with
             message = f"the value is larger than the {format_size(limit)} limit"
-            return {"status": "unencodable", "message": message}, []
-        return reply, out
+            return Reply(Status.UNENCODABLE, message=message), []
+        try:
+            return decode_reply(raw), out
+        except ProtocolError as exc:
+            # nngrade's fault (or a tampered helper's), never the student's, and never a
+            # reason to stop the batch: the call fails with nngrade's own explanation.
+            return Reply(Status.BRIDGE_ERROR, message=f"its reply could not be read: {exc}"), []
 
     @property
     def generation(self) -> int:

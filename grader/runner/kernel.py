@@ -14,6 +14,7 @@ import contextlib
 import json
 import subprocess
 import uuid
+from enum import StrEnum
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -28,11 +29,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets import Instance
 
-from grader._kernel.nngrade_kernel import COMM_TARGET
+from grader._kernel.nngrade_protocol import COMM_TARGET
 from grader.runner.limits import KernelExit, Limits
 from grader.runner.sandbox import KernelBox
 
-__all__ = ["CallTimeout", "CellRun", "KernelDied", "KernelSession"]
+__all__ = ["CallTimeout", "CellRun", "CellRunStatus", "KernelDied", "KernelSession"]
 
 SETUP_CODE = "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
 INTERRUPT_GRACE = 3.0
@@ -62,10 +63,20 @@ class _FixedSpecs(KernelSpecManager):
         return self.spec
 
 
-class CellRun:
-    """How one cell's execution ended: ``ok``, ``error``, ``timeout`` or ``kernel_died``."""
+class CellRunStatus(StrEnum):
+    """How one cell's execution ended (nbclient's view; the kernel helper is not involved)."""
 
-    def __init__(self, status: str, reply: dict[str, Any] | None = None) -> None:
+    OK = "ok"
+    ERROR = "error"  # the cell raised: the execute reply says what
+    TIMEOUT = "timeout"  # interrupted, and the kernel answered the interrupt
+    TIMEOUT_KILLED = "timeout_killed"  # the kernel did not answer: restart it
+    KERNEL_DIED = "kernel_died"
+
+
+class CellRun:
+    """How one cell's execution ended, with nbclient's execute reply."""
+
+    def __init__(self, status: CellRunStatus, reply: dict[str, Any] | None = None) -> None:
         self.status = status
         self.reply = reply or {}
         self.output_chars = 0
@@ -171,7 +182,7 @@ class KernelSession:
         self.execution_counts = {}
         self._comm_id = uuid.uuid4().hex
         setup = await self._execute(SETUP_CODE, cell_index=-1)
-        if setup.status != "ok":
+        if setup.status is not CellRunStatus.OK:
             raise KernelDied(f"the kernel helper did not start: {setup.reply.get('evalue', '')}")
         assert client.kc is not None
         client.kc.session.send(
@@ -195,7 +206,7 @@ class KernelSession:
     # -- cells ----------------------------------------------------------------------------
 
     def execute(self, source: str, cell_index: int) -> CellRun:
-        """Run one cell. On a timeout the cell is interrupted; ``timeout_killed`` means the
+        """Run one cell. On a timeout the cell is interrupted; ``TIMEOUT_KILLED`` means the
         kernel did not answer the interrupt and the caller must restart it."""
         return self._run(self._execute(source, cell_index))
 
@@ -215,17 +226,18 @@ class KernelSession:
             await client.async_execute_cell(cell, 0)
         except DeadKernelError:
             self.last_exit = self._exit_of(client)
-            return CellRun("kernel_died")
+            return CellRun(CellRunStatus.KERNEL_DIED)
         except CellTimeoutError:
-            run = CellRun("timeout")
+            run = CellRun(CellRunStatus.TIMEOUT)
             if not await self._interrupt_and_wait():
-                run.status = "timeout_killed"
+                run.status = CellRunStatus.TIMEOUT_KILLED
             return run
         reply = replies[-1]["content"] if replies else {}
         count = reply.get("execution_count")
         if isinstance(count, int):
             self.execution_counts[count] = cell_index
-        run = CellRun("ok" if reply.get("status") == "ok" else "error", reply)
+        ok = reply.get("status") == "ok"  # nbclient's execute reply, not the helper's
+        run = CellRun(CellRunStatus.OK if ok else CellRunStatus.ERROR, reply)
         run.output_chars = client.output_chars
         return run
 
@@ -253,7 +265,8 @@ class KernelSession:
     def request(
         self, data: dict[str, Any], buffers: list[bytes], timeout: float
     ) -> tuple[dict[str, Any], list[bytes]]:
-        """Send one request to the kernel helper and wait for its reply.
+        """Send one request to the kernel helper and wait for its reply, as it came (the
+        transport, ``LiveNotebook``, decodes it).
 
         Raises ``CallTimeout`` (after interrupting the kernel) or ``KernelDied``.
         """

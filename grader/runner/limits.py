@@ -12,6 +12,8 @@ import signal
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from grader._kernel.nngrade_protocol import CellEventKind
+
 __all__ = ["KernelExit", "Limits", "LimitHit", "classify_error", "format_size", "parse_size"]
 
 KiB, MiB, GiB = 2**10, 2**20, 2**30
@@ -68,7 +70,7 @@ def format_size(value: int) -> str:
 class LimitHit:
     """A cell error or kernel death explained: which limit, in one sentence."""
 
-    kind: str  # "memory_limit", "cpu_limit", "file_limit", "process_limit", "forbidden", "input"
+    kind: CellEventKind  # a limit, the sandbox (forbidden, input), or kernel_died
     summary: str
     restart: bool = False  # restart the kernel to free what the cell still holds
 
@@ -80,22 +82,26 @@ def classify_error(ename: str, evalue: str, limits: Limits) -> LimitHit | None:
         r"can't allocate memory|not enough memory|Cannot allocate memory", evalue
     ):
         return LimitHit(
-            "memory_limit",
+            CellEventKind.MEMORY_LIMIT,
             f"ran out of memory: the memory limit is {format_size(limits.memory)} ({text})"[:300],
             restart=True,
         )
     size = format_size(limits.file_size)
     if "File too large" in evalue:
-        return LimitHit("file_limit", f"wrote a file larger than the {size} limit ({text})"[:300])
+        return LimitHit(
+            CellEventKind.FILE_LIMIT, f"wrote a file larger than the {size} limit ({text})"[:300]
+        )
     if "No space left on device" in evalue:
-        return LimitHit("file_limit", f"filled its {size} of disk space ({text})"[:300])
+        return LimitHit(CellEventKind.FILE_LIMIT, f"filled its {size} of disk space ({text})"[:300])
     if ename == "BlockingIOError" and "Resource temporarily unavailable" in evalue:
         summary = f"started too many processes or threads: the limit is {limits.processes}"
-        return LimitHit("process_limit", f"{summary} ({text})"[:300], restart=True)
+        return LimitHit(CellEventKind.PROCESS_LIMIT, f"{summary} ({text})"[:300], restart=True)
     if "nngrade:" in evalue and ename in ("ImportError", "ModuleNotFoundError", "PermissionError"):
-        return LimitHit("forbidden", evalue.split("nngrade:", 1)[1].strip()[:300])
+        return LimitHit(CellEventKind.FORBIDDEN, evalue.split("nngrade:", 1)[1].strip()[:300])
     if ename == "StdinNotImplementedError":
-        return LimitHit("input", "called input(); nobody can type an answer while grading")
+        return LimitHit(
+            CellEventKind.INPUT, "called input(); nobody can type an answer while grading"
+        )
     return None
 
 
@@ -133,19 +139,24 @@ class KernelExit:
         # Only RLIMIT_CPU sends SIGXCPU; rusage can report a hair under the limit then.
         used_up = self.cpu_time >= limits.cpu_time - 0.5
         if self.signal == signal.SIGXCPU or (self.signal == signal.SIGKILL and used_up):
-            return LimitHit("cpu_limit", f"the kernel used up its {limits.cpu_time} s of CPU time")
+            return LimitHit(
+                CellEventKind.CPU_LIMIT, f"the kernel used up its {limits.cpu_time} s of CPU time"
+            )
         if self.max_rss >= 0.85 * limits.memory:
             return LimitHit(
-                "memory_limit",
+                CellEventKind.MEMORY_LIMIT,
                 f"the kernel ran out of memory (the limit is {format_size(limits.memory)})",
             )
         if self.signal is not None:
-            return LimitHit("kernel_died", f"the kernel {_signal_words(self.signal)}")
+            return LimitHit(CellEventKind.KERNEL_DIED, f"the kernel {_signal_words(self.signal)}")
         if self.code is not None:
             return LimitHit(
-                "kernel_died", f"the kernel exited with code {self.code} (os._exit or exit)"
+                CellEventKind.KERNEL_DIED,
+                f"the kernel exited with code {self.code} (os._exit or exit)",
             )
-        return LimitHit("kernel_died", "the kernel stopped (os._exit, a crash, or out of memory)")
+        return LimitHit(
+            CellEventKind.KERNEL_DIED, "the kernel stopped (os._exit, a crash, or out of memory)"
+        )
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from grader._kernel import nngrade_kernel
+from grader._kernel.nngrade_protocol import Reply, decode_reply
 
 __all__ = ["InProcessTransport", "Transport"]
 
 
 class Transport(Protocol):
-    """Sends one request to wherever the student's code lives and returns the reply.
+    """Sends one request to wherever the student's code lives and returns the reply, decoded.
 
     Besides the kernel helper's statuses, a transport may answer ``timeout`` (the call
     was interrupted) or ``kernel_died``; it never raises for the student's misdeeds.
@@ -28,7 +29,7 @@ class Transport(Protocol):
 
     def request(
         self, data: dict[str, Any], buffers: list[bytes], timeout: float
-    ) -> tuple[dict[str, Any], list[bytes]]: ...
+    ) -> tuple[Reply, list[bytes]]: ...
 
     def describe_cell(self, execution_count: int | None) -> str | None: ...
 
@@ -37,7 +38,8 @@ class InProcessTransport:
     """Runs the kernel helper in this process on a plain namespace: for fast unit tests.
 
     It exercises the same request handling and encoding as the real kernel; it only
-    lacks the process boundary, so it must never run untrusted code.
+    lacks the process boundary, so it must never run untrusted code. A reply that breaks
+    the protocol raises ProtocolError here: in tests, a misspelled status fails loudly.
     """
 
     def __init__(self, namespace: dict[str, Any]) -> None:
@@ -47,8 +49,9 @@ class InProcessTransport:
 
     def request(
         self, data: dict[str, Any], buffers: list[bytes], timeout: float
-    ) -> tuple[dict[str, Any], list[bytes]]:
-        return nngrade_kernel.handle(self.namespace, data, buffers, objects=self.objects)
+    ) -> tuple[Reply, list[bytes]]:
+        reply, out = nngrade_kernel.handle(self.namespace, data, buffers, objects=self.objects)
+        return decode_reply(reply), out
 
     def restart(self) -> None:
         """What a kernel restart does to held objects: they are gone."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import grimp
 import numpy as np
 import pytest
 
 from grader import CheckFailure
+from grader._kernel.nngrade_protocol import handle_node
 from grader.checks.notebook import InProcessTransport, Notebook, ObjectHandle
 
 
@@ -171,3 +173,18 @@ def test_plain_functions_still_return_only_data() -> None:
     assert notebook.call("make").status == "unencodable"
     made = notebook.call("layer")
     assert made.status == "unencodable" and "type Affine cannot be sent as data" in made.message
+
+
+def test_a_handle_is_sent_as_the_protocols_node(notebook: Notebook) -> None:
+    layer = notebook.new("Affine", np.eye(2), np.zeros(2)).value
+    assert layer.node == handle_node(layer.id, "Affine")
+
+
+def test_handles_need_no_notebook_module() -> None:
+    """The handle asks its owner for calls through a small Protocol: no cycle with notebook.py,
+    not even one hidden under TYPE_CHECKING."""
+    graph = grimp.build_graph("grader", cache_dir=None)
+    chain = graph.find_shortest_chain(
+        importer="grader.checks.handles", imported="grader.checks.notebook"
+    )
+    assert chain is None, chain

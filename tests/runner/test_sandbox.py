@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from grader._kernel import nngrade_codec as codec
 from grader._kernel import nngrade_kernel
+from grader._kernel.nngrade_protocol import Op, Status
 from grader.cli.commands import main
 from grader.runner import sandbox
 from grader.runner.cells import LiveNotebook
@@ -201,9 +202,9 @@ def test_the_guard(tmp_path: Path) -> None:
 
 def test_returned_values_are_capped_in_the_kernel() -> None:
     tree = codec.encode_into([[], {}], [])
-    request = {"id": 1, "op": "call", "name": "f", "args": tree, "max_bytes": 1000}
+    request = {"id": 1, "op": Op.CALL, "name": "f", "args": tree, "max_bytes": 1000}
     reply, buffers = nngrade_kernel.handle({"f": lambda: np.zeros(1000)}, request, [])
-    assert reply["status"] == "unencodable" and "the limit is 1,000" in reply["message"]
+    assert reply["status"] == Status.UNENCODABLE and "the limit is 1,000" in reply["message"]
     assert buffers == []
 
 
@@ -220,9 +221,9 @@ class _TamperedKernel:
 
 def test_returned_values_are_capped_in_the_grader_too() -> None:
     live = LiveNotebook(_TamperedKernel(), [], cell_timeout=1.0)  # type: ignore[arg-type]
-    reply, buffers = live.request({"id": 1, "op": "call"}, [], 1.0)
-    assert reply["status"] == "unencodable" and buffers == []
-    assert "larger than the 1 MiB limit" in reply["message"]
+    reply, buffers = live.request({"id": 1, "op": Op.CALL}, [], 1.0)
+    assert reply.status is Status.UNENCODABLE and buffers == []
+    assert "larger than the 1 MiB limit" in reply.message
 
 
 def test_support_folders_reach_the_kernel_under_their_name(tmp_path: Path) -> None:
