@@ -23,7 +23,8 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
 Tolerances are defaults of the helpers that use them, tuned with them; check files pass
 ``rtol``/``atol`` only where their own problem needs other ones.
 
-    from grader.checks import CheckFailure, Notebook, expect_array
+    import numpy as np
+    from grader.checks import Notebook, expect_array
 
     def test_relu(notebook: Notebook) -> None:
         call = notebook.call("relu", np.array([-1.0, 2.0]))
