@@ -1,4 +1,4 @@
-"""Inputs and a helper shared by the tests of grader.checks.compare."""
+"""Inputs and a helper shared by the tests of grader.checks._compare."""
 
 from __future__ import annotations
 

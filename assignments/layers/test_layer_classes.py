@@ -16,15 +16,19 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook, expect_array, expect_scalar, expect_unmodified
-from grader.checks.diagnoses import batch_factor_hints
-from grader.checks.gradients import (
+from grader.checks import (
+    CheckFailure,
+    Notebook,
+    ObjectHandle,
     away_from_kinks,
+    batch_factor_hints,
     elementwise_derivative,
+    expect_array,
     expect_gradient,
+    expect_scalar,
+    expect_unmodified,
     numerical_gradient,
 )
-from grader.checks.notebook import ObjectHandle
 
 LOSS_RTOL = 1e-5  # the book's cross_entropy_error adds 1e-7 inside the log
 

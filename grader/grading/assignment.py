@@ -10,12 +10,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Assignment", "AssignmentError"]
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from grader.grading.results import nngrade_version
+
+__all__ = ["Assignment", "AssignmentError", "NngradeVersionError"]
 
 CONFIG = "assignment.toml"
 # "all": every cell runs. "definitions": only imports, functions, classes and assignments
 # (see grader/definitions.py), for notebooks that download data and train at the top level.
 EXECUTE_MODES = ("all", "definitions")
+# ``requires`` names this package before its versions: "nngrade>=0.2,<0.3".
+PACKAGE = "nngrade"
 # Where a self-contained copy keeps the packages the checks import.
 PACKAGES_DIR = "packages"
 # Never copied or hashed: caches that differ between machines.
@@ -24,6 +31,15 @@ _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 class AssignmentError(ValueError):
     """The assignment folder is missing or malformed (an instructor's error, exit code 2)."""
+
+
+class NngradeVersionError(AssignmentError):
+    """The assignment's ``requires`` excludes the nngrade that is running: its check files
+    may import names this nngrade does not have, or no longer has."""
+
+    def __init__(self, message: str, name: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -41,9 +57,14 @@ class Assignment:
     # Python packages (folders) the checks import, e.g. the reference solutions; their
     # parent folders are on sys.path while checks run. Instructor-only, like hidden checks.
     packages: tuple[Path, ...] = ()
+    # The nngrade versions its check files are written for ("nngrade>=0.2,<0.3"): the API
+    # in grader.checks they import. Empty: any.
+    requires: str = ""
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
+        """Read ``root/assignment.toml``. Raises ``AssignmentError`` when the folder is not a
+        well-formed assignment, ``NngradeVersionError`` when it needs another nngrade."""
         root = Path(root).resolve()
         config_path = root / CONFIG
         if not config_path.is_file():
@@ -75,9 +96,11 @@ class Assignment:
         if execute not in EXECUTE_MODES:
             modes = " or ".join(f"'{mode}'" for mode in EXECUTE_MODES)
             raise AssignmentError(f"{config_path}: 'execute' must be {modes}, not '{execute}'")
+        name = str(config.get("name", root.name))
+        requires = _requires(config_path, config.get("requires", ""), name)
         return cls(
             root=root,
-            name=str(config.get("name", root.name)),
+            name=name,
             title=str(config.get("title", root.name)),
             checks=checks,
             template=_optional(root, config.get("template")),
@@ -86,6 +109,7 @@ class Assignment:
             execute=execute,
             hidden_checks=hidden,
             packages=packages,
+            requires=requires,
         )
 
     @property
@@ -119,6 +143,7 @@ class Assignment:
             "name": self.name,
             "title": self.title,
             "execute": self.execute,
+            **({"requires": self.requires} if self.requires else {}),
             "checks": [_copy(path, dest) for path in self.checks],
             "support_files": [_copy(path, dest) for path in self.support_files],
         }
@@ -131,6 +156,36 @@ class Assignment:
             ]
         (dest / CONFIG).write_text(_toml(config), encoding="utf-8")
         return Assignment.load(dest)
+
+
+def _requires(config_path: Path, value: object, name: str) -> str:
+    """``value`` as read from ``requires``, once it is a version range of nngrade that
+    includes the running one; when that version is unknown (a source tree that was never
+    installed), any well-formed range."""
+    example = f'"{PACKAGE}>=0.2,<0.3"'
+    if not isinstance(value, str):
+        raise AssignmentError(f"{config_path}: 'requires' must be a string such as {example}")
+    text = value.strip()
+    if not text:
+        return ""
+    if not text.startswith(PACKAGE):
+        raise AssignmentError(f"{config_path}: 'requires' must name {PACKAGE}, as in {example}")
+    try:
+        versions = SpecifierSet(text.removeprefix(PACKAGE))
+    except InvalidSpecifier:
+        raise AssignmentError(
+            f"{config_path}: 'requires' is not a version range such as {example}: {text!r}"
+        ) from None
+    running = nngrade_version()
+    try:
+        version = Version(running)
+    except InvalidVersion:  # "unknown": nothing to compare with
+        return text
+    # A pre-release of a version in range is in range: a development install can grade.
+    if not versions.contains(version, prereleases=True):
+        where = config_path.parent
+        raise NngradeVersionError(f"{where} needs {text}; this is {PACKAGE} {running}", name)
+    return text
 
 
 def _paths(root: Path, config: dict[str, object], key: str) -> tuple[Path, ...]:

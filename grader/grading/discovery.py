@@ -4,6 +4,10 @@ A template handed out by ``nngrade bundle`` carries ``{"nngrade": {"assignment":
 "version": VERSION}}`` in its notebook metadata. Jupyter, JupyterLab and Colab keep a
 notebook's top-level metadata when they save it or make a copy, so the student's notebook
 still says where it came from, and ``nngrade check NOTEBOOK`` needs no flags.
+
+VERSION is the assignment's (``student_version``: a hash of what students get), not
+nngrade's: which nngrade can run an assignment's checks is its ``requires``, checked when
+the assignment is loaded.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.grading.assignment import CONFIG, Assignment, AssignmentError
+from grader.grading.assignment import CONFIG, Assignment, AssignmentError, NngradeVersionError
 from grader.grading.notebook_file import Ungradable, read_notebook
 
 __all__ = [
@@ -121,7 +125,8 @@ def choose_assignment(notebook: Path, assignment_dir: Path | None) -> tuple[Assi
 def find_assignment(notebook: Path, name: str) -> Assignment:
     """The assignment called ``name`` nearest to the notebook: in its folder or a parent
     folder, as ``assignment.toml`` there or in ``assignments/*/`` below it. The nearest
-    folder with a match wins; two matches there are an error."""
+    folder with a match wins; two matches there are an error, and so is a match that needs
+    another nngrade (``NngradeVersionError``)."""
     start = notebook.resolve().parent
     broken: list[str] = []
     for folder in (start, *start.parents):
@@ -129,6 +134,11 @@ def find_assignment(notebook: Path, name: str) -> Assignment:
         for config in _candidates(folder):
             try:
                 assignment = Assignment.load(config.parent)
+            except NngradeVersionError as exc:
+                if exc.name == name:  # the one asked for: say why it cannot be used
+                    raise
+                broken.append(str(exc))
+                continue
             except AssignmentError as exc:
                 broken.append(str(exc))
                 continue

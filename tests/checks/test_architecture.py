@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from grader import CheckFailure, expect_layers
+from grader.checks import CheckFailure, LayerCall, expect_layers
 
 ASKED = ["Linear(784, 64)", "ReLU", "Linear(64, 1)", "Sigmoid"]
 
 
-def linear(n_in: int, n_out: int) -> dict[str, object]:
-    return {"type": "Linear", "features": [n_in, n_out]}
+def linear(n_in: int, n_out: int) -> LayerCall:
+    return LayerCall("Linear", (3, n_in), (3, n_out), features=(n_in, n_out))
 
 
-def layer(name: str) -> dict[str, object]:
-    return {"type": name}
+def layer(name: str) -> LayerCall:
+    return LayerCall(name, (3, 1), (3, 1))
 
 
-def message(calls: list[dict[str, object]]) -> str:
+def message(calls: list[LayerCall]) -> str:
     with pytest.raises(CheckFailure) as failure:
         expect_layers(calls, ASKED, what="net")
     return str(failure.value)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks.compare import describe, expect_array
+from grader.checks._compare import describe, expect_array
 from tests.compare_support import RELU, X, failure
 
 D_RELU = (X > 0).astype(float)
@@ -323,7 +323,7 @@ def test_works_without_torch() -> None:
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "import numpy as np\n"
-        "from grader.checks.compare import expect_array\n"
+        "from grader.checks import expect_array\n"
         "expect_array([1.0, 2.0], np.array([1.0, 2.0]), what='f(x)')\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

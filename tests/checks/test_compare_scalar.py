@@ -1,4 +1,4 @@
-"""Tests for expect_scalar() and expect_unmodified() in grader.checks.compare."""
+"""Tests for expect_scalar() and expect_unmodified() in grader.checks._compare."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks.compare import expect_scalar, expect_unmodified
+from grader.checks._compare import expect_scalar, expect_unmodified
 from tests.compare_support import X, failure
 
 # expect_scalar

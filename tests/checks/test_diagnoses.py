@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks.diagnoses import GradientCall, batch_factor_hints, chain_hint
+from grader.checks._diagnoses import GradientCall, batch_factor_hints, chain_hint
 from grader.checks.notebook import CallResult
 from reference.mlp import GRADIENTS
 

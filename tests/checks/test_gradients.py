@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import reference
-from grader.checks.gradients import (
+from grader.checks._gradients import (
     KINK_MARGIN,
     STEP,
     TOLERANCE,

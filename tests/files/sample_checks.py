@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook, expect_array
+from grader.checks import CheckFailure, Notebook, expect_array
 
 
 @pytest.mark.points(3, shared=True)

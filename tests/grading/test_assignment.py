@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import grader.grading.assignment as assignment_module
 from grader.checks.notebook import InProcessTransport
-from grader.grading.assignment import Assignment, AssignmentError
+from grader.grading.assignment import Assignment, AssignmentError, NngradeVersionError
 from grader.grading.engine import run_checks
+from grader.grading.results import nngrade_version
 from tests.conftest import ASSIGNMENTS
 
 
@@ -155,3 +158,108 @@ def test_the_course_assignments_import_reference_through_packages() -> None:
     for folder in sorted(ASSIGNMENTS.iterdir()):
         assignment = Assignment.load(folder)
         assert [p.name for p in assignment.packages] == ["reference"], folder.name
+
+
+# -- requires: the nngrade an assignment's check files are written for --------------------
+
+
+@pytest.fixture
+def running(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Pretend to be another nngrade: the version that ``requires`` is checked against."""
+
+    def pretend(version: str) -> None:
+        monkeypatch.setattr(assignment_module, "nngrade_version", lambda: version)
+
+    return pretend
+
+
+def write_requiring(root: Path, requires: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "test_x.py").write_text("")
+    (root / "assignment.toml").write_text(f'checks = ["test_x.py"]\n{requires}')
+    return root
+
+
+def test_every_course_assignment_requires_this_minor_version() -> None:
+    for folder in sorted(ASSIGNMENTS.iterdir()):
+        assert Assignment.load(folder).requires == "nngrade>=0.2,<0.3", folder.name
+    running = nngrade_version()
+    assert running == "unknown" or running.startswith("0.2."), "bump requires with the version"
+
+
+@pytest.mark.parametrize("version", ["0.2.0", "0.2.7", "0.2.1rc1", "unknown", "not a version"])
+def test_a_version_in_range_or_unknown_loads(
+    tmp_path: Path, running: Callable[[str], None], version: str
+) -> None:
+    running(version)
+    root = write_requiring(tmp_path, 'requires = "nngrade>=0.2,<0.3"\n')
+    assert Assignment.load(root).requires == "nngrade>=0.2,<0.3"
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "0.3.0", "1.0"])
+def test_a_version_out_of_range_is_one_line_naming_both(
+    tmp_path: Path, running: Callable[[str], None], version: str
+) -> None:
+    running(version)
+    root = write_requiring(tmp_path / "relu", 'name = "relu"\nrequires = "nngrade>=0.2,<0.3"\n')
+    with pytest.raises(NngradeVersionError) as error:
+        Assignment.load(root)
+    assert (
+        str(error.value) == f"{root.resolve()} needs nngrade>=0.2,<0.3; this is nngrade {version}"
+    )
+    assert isinstance(error.value, AssignmentError) and error.value.name == "relu"
+
+
+def test_no_requires_loads_with_any_version(tmp_path: Path, running: Callable[[str], None]) -> None:
+    running("9.9.9")
+    assert Assignment.load(write_requiring(tmp_path, "")).requires == ""
+    assert Assignment.load(write_requiring(tmp_path, 'requires = ""\n')).requires == ""
+
+
+@pytest.mark.parametrize(
+    ("requires", "message"),
+    [
+        ("requires = 2\n", "'requires' must be a string such as \"nngrade>=0.2,<0.3\""),
+        ('requires = ">=0.2,<0.3"\n', "'requires' must name nngrade"),
+        ('requires = "numpy>=1"\n', "'requires' must name nngrade"),
+        ('requires = "nngrade=>0.2"\n', "'requires' is not a version range"),
+        ('requires = "nngrade>=0.2,<"\n', "'requires' is not a version range"),
+    ],
+)
+def test_a_malformed_requires_names_the_file(
+    tmp_path: Path, running: Callable[[str], None], requires: str, message: str
+) -> None:
+    running("unknown")  # malformed is malformed, whatever runs
+    root = write_requiring(tmp_path, requires)
+    with pytest.raises(AssignmentError) as error:
+        Assignment.load(root)
+    assert str(error.value).startswith(f"{root / 'assignment.toml'}: {message}")
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("hidden", [True, False])
+def test_copies_keep_requires_and_refuse_another_nngrade(
+    tmp_path: Path, running: Callable[[str], None], hidden: bool
+) -> None:
+    running("0.2.0")
+    original = Assignment.load(
+        write_assignment(tmp_path / "demo", 'requires = "nngrade>=0.2,<0.3"\n')
+    )
+    copy = original.copy_to(tmp_path / "copy", hidden=hidden)
+    assert copy.requires == original.requires == "nngrade>=0.2,<0.3"
+    assert 'requires = "nngrade>=0.2,<0.3"' in (copy.root / "assignment.toml").read_text()
+    running("0.3.0")
+    with pytest.raises(NngradeVersionError, match="needs nngrade>=0.2,<0.3; this is nngrade 0.3.0"):
+        Assignment.load(copy.root)
+
+
+def test_requires_is_not_part_of_the_version(
+    tmp_path: Path, running: Callable[[str], None]
+) -> None:
+    """The version says what the checks are; requires, which nngrade can run them."""
+    running("0.2.0")
+    root = write_assignment(tmp_path / "demo", "")
+    before = Assignment.load(root).version
+    config = root / "assignment.toml"
+    config.write_text(config.read_text() + 'requires = "nngrade>=0.2"\n')
+    assert Assignment.load(root).version == before

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.grading.assignment import Assignment
+from grader.grading.assignment import Assignment, NngradeVersionError
 from grader.grading.discovery import (
     DiscoveryError,
     Stamp,
@@ -106,3 +106,16 @@ def test_another_version_or_assignment_is_a_note_not_an_error(course: Path) -> N
     )
     _, note = choose_assignment(notebook, other)
     assert "template of assignment 'square', but it is checked against 'cube'" in note
+
+
+def test_the_assignment_found_but_needing_another_nngrade_says_so(
+    course: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle made for another nngrade: the error says which, not "could not be read"."""
+    monkeypatch.setattr("grader.grading.assignment.nngrade_version", lambda: "0.2.0")
+    config = course / "assignment.toml"
+    config.write_text(config.read_text() + 'requires = "nngrade>=99"\n')
+    with pytest.raises(NngradeVersionError, match="needs nngrade>=99; this is nngrade 0.2.0"):
+        find_assignment(course / "template.ipynb", "square")
+    with pytest.raises(DiscoveryError, match="skipped, .*needs nngrade>=99; this is nngrade 0.2.0"):
+        find_assignment(course / "template.ipynb", "cube")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import reference
-from grader.checks.gradients import compare_gradients, parameter_gradients
+from grader.checks import compare_gradients, parameter_gradients
 from reference.mlp import CACHE, GRADIENTS, PARAMETERS
 
 # (n_in, h1, h2, n_out) and batch sizes, including m = 1 and layers of width 1.

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from grader.checks._torch_routines import LayerCall
 from grader.checks.failures import CheckFailure
 
-__all__ = ["expect_layers", "layer_name"]
+__all__ = ["expect_layers"]
 
 
-def layer_name(call: Mapping[str, Any]) -> str:
-    """``Linear(784, 64)`` for a linear layer, the class name for any other."""
-    features = call.get("features")
-    return f"{call['type']}({features[0]}, {features[1]})" if features else str(call["type"])
-
-
-def expect_layers(
-    calls: Sequence[Mapping[str, Any]], expected: Sequence[str], *, what: str
-) -> None:
+def expect_layers(calls: Sequence[LayerCall], expected: Sequence[str], *, what: str) -> None:
     """Fail, naming the first layer that differs, unless the layers called (in the order
-    ``forward`` called them, from the ``torch.trace`` routine) are ``expected``."""
-    got = [layer_name(call) for call in calls]
+    ``forward`` called them: ``trace_model(...).calls``) are ``expected``, written as
+    ``LayerCall.name`` writes them (``"Linear(784, 64)"``, ``"ReLU"``)."""
+    got = [call.name for call in calls]
     if got == list(expected):
         return
     summary = f"{what} runs {_listing(got)}; expected {_listing(expected)}, in this order."

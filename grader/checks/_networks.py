@@ -16,28 +16,16 @@ from itertools import pairwise
 
 import numpy as np
 
-from grader.checks.compare import describe
-from grader.checks.diagnoses import ChainWords, chain_hint
+from grader.checks._compare import describe
+from grader.checks._diagnoses import ChainWords, GradientCall, chain_hint
+from grader.checks._gradients import KINK_MARGIN
 from grader.checks.failures import CheckFailure
-from grader.checks.gradients import KINK_MARGIN
 from grader.checks.notebook import CallResult, Notebook, ObjectHandle
 
-__all__ = [
-    "BATCH",
-    "NET_PARAMETERS",
-    "OUTPUT_FIRST",
-    "SIZES",
-    "OWN_ATOL",
-    "OWN_RTOL",
-    "NetworkCalls",
-    "NetworkProblem",
-    "agrees_with_own",
-    "layer_chain_hint",
-]
+# What grader.checks exports.
+__all__ = ["NetworkCalls", "NetworkProblem", "agrees_with_own"]
 
 NET_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
-# In the order backprop computes them: the order in which to report them, and to fix them.
-OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
 # Layer sizes all different and a batch size equal to none of them: a transpose shows.
 SIZES = (6, 5, 4, 3)
 BATCH = 7
@@ -52,7 +40,9 @@ OWN_ATOL = 1e-6
 
 @dataclass(frozen=True)
 class NetworkProblem:
-    """Layer sizes (n_in, h1, ..., n_out), a batch x (m, n_in) with one-hot t, and weights."""
+    """The problem a network's checks share: layer sizes (n_in, h1, ..., n_out), a batch
+    x (m, n_in) with one-hot t, and weights; ``for_run(seed)`` gives every check file of a
+    run the same one."""
 
     sizes: tuple[int, ...]
     x: np.ndarray
@@ -115,8 +105,9 @@ def _likely_labels(rng: np.random.Generator, scores: np.ndarray) -> np.ndarray:
 
 
 class NetworkCalls:
-    """``class_name(*sizes)`` in the kernel with the problem's weights, and its calls, in
-    this order: loss, numerical_gradient, gradient (which may change the weights, so last)."""
+    """A student's network object (the book's API), made and called once for the checks of
+    its methods to share: ``class_name(*sizes)`` in the kernel with the problem's weights,
+    then loss, numerical_gradient and gradient (which may change the weights, so last)."""
 
     def __init__(
         self, notebook: Notebook, class_name: str, problem: NetworkProblem, label: str = "net"
@@ -194,6 +185,32 @@ class NetworkCalls:
             if isinstance(handle, ObjectHandle) and handle.type == "Affine"
         ]
         return affine[layer - 1] if layer <= len(affine) else None
+
+    def against_own(
+        self, own: Mapping[str, np.ndarray], *, factor_hints: Mapping[float, str] | None = None
+    ) -> GradientCall:
+        """``gradient()`` judged against ``own``, the network's own ``numerical_gradient()``,
+        within the error of that method (the book's centred differences, h = 1e-4), with
+        hints in the words of layer classes: for checks that hold no reference."""
+        return GradientCall(
+            self.gradient,
+            own,
+            None,
+            m=self.problem.m,
+            rtol=OWN_RTOL,
+            atol=OWN_ATOL,
+            factor_hints=factor_hints,
+            hint=layer_chain_hint,
+        )
+
+    def against_reference(
+        self, expected: Mapping[str, np.ndarray], numerical: Mapping[str, np.ndarray]
+    ) -> GradientCall:
+        """``gradient()`` judged against a reference network's gradients ``expected``, which
+        agree with the ``numerical`` ones, with hints in the words of layer classes."""
+        return GradientCall(
+            self.gradient, expected, numerical, m=self.problem.m, hint=layer_chain_hint
+        )
 
 
 def _own_line(kind: str, k: int) -> str:
