@@ -58,7 +58,8 @@ from grader.checks._torch_routines import (
     train_epoch,
     train_steps,
 )
-from grader.checks.failures import CallFailed, CheckFailure
+from grader.checks.calls import CallFailed
+from grader.checks.failures import CheckFailure
 from grader.checks.notebook import CallResult, Notebook, ObjectHandle
 
 __all__ = [

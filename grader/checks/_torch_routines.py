@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from grader.checks.failures import CallFailed
+from grader.checks.calls import CallFailed
 from grader.checks.notebook import CallResult, Notebook
 
 if TYPE_CHECKING:  # only for annotations: grader.checks must work without torch

@@ -1,4 +1,5 @@
-"""What one call into the student's notebook did: ``CallResult``, and ``StudentError``."""
+"""What one call into the student's notebook did (``CallResult``, ``StudentError``), and
+the failure it raises when it did not return (``CallFailed``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from grader._kernel.nngrade_protocol import Status
 from grader.checks.failures import CheckFailure
 
-__all__ = ["CallResult", "StudentError"]
+__all__ = ["CallFailed", "CallResult", "StudentError"]
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,24 @@ class CallResult:
     def raise_for_status(self) -> None:
         """Fail the check, with the explanation, unless the call returned normally."""
         if not self.ok:
-            raise CheckFailure(self.message)
+            raise CallFailed(self)
 
     def argument_name(self, position: int) -> str:
         """The student's name for positional argument ``position`` (``x`` in relu(x))."""
         if position < len(self.params):
             return self.params[position]
         return f"argument {position + 1}"
+
+
+class CallFailed(CheckFailure):
+    """A call into the student's code did not return: it raised, timed out, or a name it
+    needs is missing. The typed torch routines (``trace_model`` ...) raise it.
+
+    ``str(exc)`` is the same explanation as ``CallResult.message``; ``exc.call`` is the
+    ``CallResult`` itself, for a check that adds advice when, say, the student's code
+    raised (``exc.call.error is not None``) and not when a name is missing.
+    """
+
+    def __init__(self, call: CallResult) -> None:
+        super().__init__(call.message)
+        self.call = call
