@@ -24,7 +24,7 @@ try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_guard as guard
     from .nngrade_lookup import MissingName, Unusable
     from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
-    from .nngrade_protocol import COMM_TARGET, OUTPUT_LIMIT, MissingKind, Op, Status
+    from .nngrade_protocol import COMM_TARGET, OUTPUT_LIMIT, MissingKind, Op, Routine, Status
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
@@ -42,6 +42,7 @@ except ImportError:  # imported as a top-level module inside the kernel
         OUTPUT_LIMIT,
         MissingKind,
         Op,
+        Routine,
         Status,
     )
     from nngrade_stand_ins import (  # type: ignore[no-redef]
@@ -242,14 +243,13 @@ class _Held:
 def _routine(name: str, namespace: dict[str, Any]) -> Any:
     """One of the helper routines that run a scenario around the student's objects, e.g.
     a training epoch with a loader and an optimizer they cannot be sent as data."""
-    family, _, routine = name.partition(".")
-    if family != "torch":
+    if name not in set(Routine):
         raise ValueError(f"unknown routine {name!r}")
     try:
         from . import nngrade_torch as module
     except ImportError:
         import nngrade_torch as module  # type: ignore[no-redef]
-    function = module.ROUTINES[routine]
+    function = module.ROUTINES[Routine(name)]
     return lambda *args, **kwargs: function(namespace, *args, **kwargs)
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "ProtocolError",
     "RaisedError",
     "Reply",
+    "Routine",
     "StandIn",
     "Status",
     "decode_reply",
@@ -47,6 +48,16 @@ class Op(StrEnum):
     GET = "get"  # what a path names inside a held object
     SET = "set"  # write where a path names inside a held object
     RUN = "run"  # a kernel-side routine (nngrade_torch) around the student's objects
+
+
+class Routine(StrEnum):
+    """The kernel-side routines an ``Op.RUN`` request names (nngrade_torch.ROUTINES)."""
+
+    TRACE = "torch.trace"  # the layers a fresh model calls, and its output
+    TRAIN_STEPS = "torch.train_steps"  # full-batch Adam with the student's loss
+    TRAIN_EPOCH = "torch.train_epoch"  # one call of the student's train, watched
+    EVALUATE = "torch.evaluate"  # one call of the student's evaluate, watched
+    FIT = "torch.fit"  # the student's train and evaluate for some epochs
 
 
 class Status(StrEnum):

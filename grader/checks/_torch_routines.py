@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from grader._kernel.nngrade_protocol import Routine
 from grader.checks.calls import CallFailed
 from grader.checks.notebook import CallResult, Notebook
 
@@ -155,7 +156,7 @@ def trace_model(
     never the ones the notebook trained. ``what`` names the student's code in messages.
     Raises ``CallFailed`` when the model cannot be made or ``forward`` raises.
     """
-    reply = _reply(notebook.run("torch.trace", model, x, seed=seed, what=what))
+    reply = _reply(notebook.run(Routine.TRACE, model, x, seed=seed, what=what))
     linear: Iterator[dict[str, Any]] = iter(reply["linear"])
     calls = []
     for call in reply["calls"]:
@@ -197,7 +198,7 @@ def train_steps(
     """
     reply = _reply(
         notebook.run(
-            "torch.train_steps", model, loss, x, y, x_test, steps=steps, lr=lr, seed=seed, what=what
+            Routine.TRAIN_STEPS, model, loss, x, y, x_test, steps=steps, lr=lr, seed=seed, what=what
         )
     )
     losses = tuple(reply["losses"])
@@ -236,7 +237,7 @@ def train_epoch(
     """
     reply = _reply(
         notebook.run(
-            "torch.train_epoch",
+            Routine.TRAIN_EPOCH,
             model,
             train,
             x,
@@ -280,7 +281,7 @@ def evaluate_model(
     """
     reply = _reply(
         notebook.run(
-            "torch.evaluate", model, evaluate, x, y, batch_size=batch_size, seed=seed, what=what
+            Routine.EVALUATE, model, evaluate, x, y, batch_size=batch_size, seed=seed, what=what
         )
     )
     return Evaluation(
@@ -314,7 +315,7 @@ def fit_model(
     """
     reply = _reply(
         notebook.run(
-            "torch.fit",
+            Routine.FIT,
             model,
             train,
             x,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, assert_never
 
 from grader._kernel import nngrade_codec as codec
-from grader._kernel.nngrade_protocol import MissingKind, Op, RaisedError, Reply, Status
+from grader._kernel.nngrade_protocol import MissingKind, Op, RaisedError, Reply, Routine, Status
 from grader.checks.calls import CallResult, StudentError
 from grader.checks.handles import ObjectHandle, StaleHandle
 from grader.runner.transport import InProcessTransport, Transport
@@ -64,10 +64,11 @@ class Notebook:
         if handle.generation == self.generation:
             self._send({"op": Op.RELEASE, "object": handle.id}, [])
 
-    def run(self, routine: str, /, *args: Any, what: str, **kwargs: Any) -> CallResult:
+    def run(self, routine: Routine, /, *args: Any, what: str, **kwargs: Any) -> CallResult:
         """Run a kernel-side routine around the student's objects (see
-        grader/_kernel/nngrade_torch.py), e.g. ``run("torch.train_epoch", "Net", "train", ...)``;
-        ``what`` names the student's code in messages."""
+        grader/_kernel/nngrade_torch.py); check files call the typed functions of
+        ``grader.checks`` (``train_epoch(notebook, ...)``) instead. ``what`` names the
+        student's code in messages."""
         return self._request({"op": Op.RUN, "routine": routine}, what, args, kwargs, what=what)
 
     def names(self) -> list[str]:
