@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-fast lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The inner loop: every test that starts no kernel (see the `kernel` marker), in under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not kernel"
+
 lint: $(STAMP)
 	$(BIN)/ruff check grader reference assignments tests benchmarks
+	$(BIN)/ruff format --check grader reference assignments tests benchmarks
 	$(BIN)/mypy grader reference
+	$(BIN)/lint-imports --no-logo
 
 clean:
 	rm -rf $(VENV) demo-out

@@ -69,6 +69,7 @@ def test_each_users_section_has_a_tested_example() -> None:
     } <= sections
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("example", examples(), ids=str)
 def test_the_example_runs(example: Example, tmp_path: Path) -> None:
     if example.bundle is not None:
