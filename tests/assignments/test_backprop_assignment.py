@@ -7,6 +7,8 @@ import pytest
 from grader.grading.results import SubmissionResult
 from reference.mlp import GRADIENTS
 
+pytestmark = pytest.mark.kernel
+
 FULL = 14.0
 LOWER_LAYERS = {f"test_gradient[{g}]" for g in ("dW2", "db2", "dW1", "db1")}
 

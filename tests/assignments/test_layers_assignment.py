@@ -8,6 +8,8 @@ import pytest
 from grader.grading.results import SubmissionResult
 from grader.outputs.student_report import render_report
 
+pytestmark = pytest.mark.kernel
+
 FULL = 31.0
 VISIBLE = 25.0
 NET_GRADIENTS = [f"test_net_gradient[{g}]" for g in ("W3", "b3", "W2", "b2", "W1", "b1")]

@@ -6,6 +6,8 @@ import pytest
 
 from grader.grading.results import CheckResult, SubmissionResult
 
+pytestmark = pytest.mark.kernel
+
 FULL = 10.0
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grader.grading.results import SubmissionResult
+
+pytestmark = pytest.mark.kernel
 
 FULL = 10.0
 

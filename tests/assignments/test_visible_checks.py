@@ -234,6 +234,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", NAMES)
 def test_the_students_copy_self_checks_without_the_reference(name: str, tmp_path: Path) -> None:
     original = Assignment.load(ASSIGNMENTS / name)

@@ -83,11 +83,13 @@ def normalized(result: SubmissionResult) -> SubmissionResult:
     return copy
 
 
+@pytest.mark.kernel
 def test_workers_cannot_import_the_course_repository(client: Client) -> None:
     found = client.run(lambda: importlib.util.find_spec("reference") is not None)
     assert found and not any(found.values())
 
 
+@pytest.mark.kernel
 def test_cluster_results_equal_local_ones(
     cluster: LocalCluster, graded_relu: dict[str, SubmissionResult]
 ) -> None:
@@ -191,6 +193,7 @@ def rows(out: Path) -> Counter[str]:
         return Counter(row[0] for row in db.execute("SELECT id FROM results"))
 
 
+@pytest.mark.kernel
 def test_a_worker_killed_mid_task_loses_and_repeats_nothing(
     cluster: LocalCluster,
     client: Client,
@@ -218,6 +221,7 @@ def test_a_worker_killed_mid_task_loses_and_repeats_nothing(
         assert essentials(results[id]) == essentials(graded_relu[id])
 
 
+@pytest.mark.kernel
 def test_a_submission_whose_workers_keep_dying_is_recorded_as_an_error(
     cluster: LocalCluster, client: Client, tmp_path: Path
 ) -> None:
@@ -235,6 +239,7 @@ def test_a_submission_whose_workers_keep_dying_is_recorded_as_an_error(
     assert result.reason.startswith("the grading worker died 2 times while grading it")
 
 
+@pytest.mark.kernel
 def test_sandbox_bwrap_is_refused_up_front_when_a_worker_cannot_run_it(
     cluster: LocalCluster, client: Client, tmp_path: Path
 ) -> None:
@@ -283,6 +288,7 @@ def nngrade(*args: str | Path, **env: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.kernel
 def test_the_cli_grades_on_the_cluster_and_resumes_after_ctrl_c(
     cluster: LocalCluster, graded_relu: dict[str, SubmissionResult], tmp_path: Path
 ) -> None:

@@ -22,6 +22,8 @@ from grader.grading.results import SubmissionResult
 from tests.batch_support import alive, descendants_of, essentials, interrupt_after, nngrade, stored
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
 
+pytestmark = pytest.mark.kernel
+
 # The hanging notebook makes the run long enough to interrupt half-way.
 BATCH = ["correct", "wrong_values", "only_2d", "misnamed", "infinite_loop", "syntax_error"]
 

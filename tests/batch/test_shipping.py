@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from grader.batch.dask_executor import _AssignmentPlugin
 from grader.batch.shipping import (
     options_from_data,
@@ -67,6 +69,7 @@ def test_a_file_that_cannot_be_shipped_has_no_ticket(tmp_path: Path) -> None:
     assert ticket_for(missing) is None and ticket_for(broken) is None
 
 
+@pytest.mark.kernel
 def test_a_worker_grades_the_shipped_bytes_not_the_clients_file(tmp_path: Path) -> None:
     """The worker's side of a task, run here: the client's file is gone by then."""
     client_copy = tmp_path / "client" / "alice.ipynb"

@@ -14,6 +14,8 @@ from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox
 
+pytestmark = pytest.mark.kernel
+
 CELLS = [
     "import os\nimport numpy as np\nfrom collections import OrderedDict",
     """class Affine:

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from grader.cli.commands import main
@@ -18,6 +19,7 @@ def invoke(*args: str | Path) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.kernel
 def test_grade_writes_csv_json_and_reports(tmp_path: Path) -> None:
     batch = tmp_path / "batch"
     batch.mkdir()
@@ -46,6 +48,7 @@ def test_grade_writes_csv_json_and_reports(tmp_path: Path) -> None:
     assert "Reports:" in stdout and "Graded 2 of 4 submissions" in stdout
 
 
+@pytest.mark.kernel
 def test_check_passing_notebook_exits_0(tmp_path: Path) -> None:
     notebook = tmp_path / "mine.ipynb"
     shutil.copy(NOTEBOOKS / "correct.ipynb", notebook)
@@ -55,6 +58,7 @@ def test_check_passing_notebook_exits_0(tmp_path: Path) -> None:
     assert (tmp_path / "mine.html").is_file() and "Report:" in stdout
 
 
+@pytest.mark.kernel
 def test_check_failing_notebook_exits_1(tmp_path: Path) -> None:
     code, stdout, _ = invoke(
         "check", NOTEBOOKS / "d_relu_zero_wrong.ipynb", "--assignment", RELU, "--report", tmp_path

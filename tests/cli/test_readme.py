@@ -117,6 +117,7 @@ def test_every_marker_is_an_example(page: Path) -> None:
     assert len(_MARKER.findall(text)) == len(examples(page))
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("example", ALL, ids=str)
 def test_the_example_runs(example: Example, tmp_path: Path) -> None:
     if example.bundle is not None:

@@ -88,6 +88,7 @@ def test_setup_sh_is_valid_bash_and_installs_with_the_constraints(autograder: Pa
     )
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(
     ("source", "score", "statuses"),
     [
@@ -146,6 +147,7 @@ def test_results_are_written_even_when_nngrade_cannot_start(
     assert stat.S_IMODE((root / "run_autograder").stat().st_mode) == 0o755
 
 
+@pytest.mark.kernel
 def test_a_course_autograder_carries_reference_and_grades_the_solution(tmp_path: Path) -> None:
     # The course's checks import reference/ through `packages`: the zip must carry it.
     out = tmp_path / "relu.zip"

@@ -68,6 +68,7 @@ def _reference_is_importable(cwd: Path) -> bool:
     return subprocess.run(probe, cwd=cwd, env=student_env(), capture_output=True).returncode == 0
 
 
+@pytest.mark.kernel
 def test_a_student_self_checks_the_bundle_without_flags(tmp_path: Path) -> None:
     repo = CliRunner().invoke(
         main, ["bundle", str(write_course(tmp_path / "course")), str(tmp_path / "repo")]
@@ -91,6 +92,7 @@ def test_a_student_self_checks_the_bundle_without_flags(tmp_path: Path) -> None:
 COURSE = sorted(folder.name for folder in ASSIGNMENTS.iterdir())
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("name", COURSE)
 def test_each_course_assignment_self_checks_from_its_bundle(tmp_path: Path, name: str) -> None:
     assignment = Assignment.load(ASSIGNMENTS / name)

@@ -113,6 +113,7 @@ def run_steps(repo: Path, summary: Path) -> list[int]:
     return codes
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(
     ("work", "code", "points"), [(WRONG, 1, "2/3"), (SOLUTION, 0, "3/3")], ids=["wrong", "solution"]
 )

@@ -51,6 +51,7 @@ def test_the_wheel_has_every_module_the_kernel_files_and_the_templates(wheel: Pa
     assert not [name for name in names if "__pycache__" in name or name.startswith("tests/")]
 
 
+@pytest.mark.kernel
 def test_an_installed_wheel_checks_a_bundle_outside_the_checkout(
     wheel: Path, tmp_path: Path
 ) -> None:

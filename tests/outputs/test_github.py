@@ -74,6 +74,7 @@ def bundled(tmp_path: Path) -> Path:
     return bundle(course, tmp_path / "repo").root
 
 
+@pytest.mark.kernel
 def test_check_writes_junit_json_summary_and_notices(
     bundled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,6 +105,7 @@ def test_check_writes_junit_json_summary_and_notices(
     assert (tmp_path / "out" / "mine.html").is_file()
 
 
+@pytest.mark.kernel
 def test_without_github_there_are_no_notices(
     bundled: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,6 +133,7 @@ def test_an_unreadable_notebook_still_reports_to_ci(
     assert "could not be checked" in summary.read_text()
 
 
+@pytest.mark.kernel
 def test_checks_newer_than_the_notebook_are_a_note_in_the_output_and_report(
     bundled: Path, tmp_path: Path
 ) -> None:

@@ -29,6 +29,8 @@ from tests.hostile_notebooks import (
     write,
 )
 
+pytestmark = pytest.mark.kernel
+
 FULL = 10.0
 # CI sets this, so a missing bwrap fails the run instead of skipping the sandbox's tests.
 REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"

@@ -14,6 +14,8 @@ import pytest
 from grader.runner.sandbox import bwrap_problem
 from tests.batch_support import alive, descendants_of
 
+pytestmark = pytest.mark.kernel
+
 REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
 
 # A grading process, reduced to one kernel: it says when the kernel is up, then waits.

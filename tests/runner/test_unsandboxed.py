@@ -22,6 +22,8 @@ from tests.hostile_notebooks import (
     write,
 )
 
+pytestmark = pytest.mark.kernel
+
 FULL = 10.0
 
 
