@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-fast lint docs clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The inner loop: every test that starts no kernel (see the `kernel` marker), in under a minute.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not kernel"
+
 lint: $(STAMP)
 	$(BIN)/ruff check grader reference assignments tests benchmarks
+	$(BIN)/ruff format --check grader reference assignments tests benchmarks
 	$(BIN)/mypy grader reference
+	$(BIN)/lint-imports --no-logo
+
+# The API reference for check files, from grader.checks' docstrings: docs/_build/index.html.
+docs: $(STAMP)
+	rm -rf docs/_build
+	$(BIN)/pdoc grader.checks --output-directory docs/_build
 
 clean:
-	rm -rf $(VENV) demo-out
+	rm -rf $(VENV) demo-out docs/_build

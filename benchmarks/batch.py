@@ -34,13 +34,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.assignment import Assignment  # noqa: E402
-from grader.batch import default_workers, grade_batch, keep_private  # noqa: E402
-from grader.executor import Executor, LocalExecutor  # noqa: E402
-from grader.grading import GradingOptions  # noqa: E402
-from grader.outputs import BatchOutputs  # noqa: E402
-from grader.results import SubmissionResult  # noqa: E402
-from grader.sources import collect  # noqa: E402
+from grader.batch.executor import Executor, LocalExecutor  # noqa: E402
+from grader.batch.grade import default_workers, grade_into  # noqa: E402
+from grader.grading.assignment import Assignment  # noqa: E402
+from grader.grading.engine import GradingOptions  # noqa: E402
+from grader.grading.results import SubmissionResult  # noqa: E402
+from grader.runner.sandbox import SANDBOX_MODES  # noqa: E402
 
 TARGET_PER_MINUTE = 100
 TARGET_RATIO = 1.15
@@ -72,7 +71,8 @@ def make_notebooks(folder: Path, count: int) -> None:
 
 def run_nbclient(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=30, kernel_name="python3", allow_errors=True).execute()
+    timeout = GradingOptions().cell_timeout
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True).execute()
 
 
 def quiet() -> None:
@@ -88,37 +88,35 @@ def baseline(paths: list[Path], workers: int) -> float:
     return time.perf_counter() - started
 
 
-def nngrade(folder: Path, out: Path, executor: Executor, sandbox: str) -> tuple[float, int, int]:
-    """Seconds, and the grader process's peak RSS (KiB) at half-way and at the end."""
+def nngrade(
+    folder: Path, count: int, out: Path, executor: Executor, sandbox: str
+) -> tuple[float, int, int]:
+    """Seconds to grade the ``count`` notebooks in ``folder`` as ``nngrade grade`` does
+    (gradebook and outputs included), and the grader process's peak RSS (KiB) at half-way
+    and at the end."""
     assignment = Assignment.load(ROOT / "assignments" / "relu")
-    outputs = BatchOutputs(out, assignment.title)
-    with tempfile.TemporaryDirectory() as scratch:
-        found = collect([folder], Path(scratch))
-        options = GradingOptions(cell_timeout=30, seed=1, sandbox=sandbox)
-        options = keep_private(options, [folder], out, Path(scratch))
-        peaks = [0, 0]  # at half-way, after the last result (before the summary's plot)
+    options = GradingOptions(seed=1, sandbox=sandbox)
+    peaks = [0, 0]  # at half-way, after the last result (before the summary's plot)
+    done = [0]
 
-        def record(result: SubmissionResult, _resumed: bool) -> None:
-            outputs.add(result)
-            done[0] += 1
-            if done[0] in (len(found) // 2, len(found)):
-                peaks[done[0] == len(found)] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def record(result: SubmissionResult, _resumed: bool) -> None:
+        done[0] += 1
+        if done[0] in (count // 2, count):
+            peaks[done[0] == count] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
-        done = [0]
-        started = time.perf_counter()
-        results = grade_batch(assignment, found, options, executor=executor, on_result=record)
-        outputs.finish(results)
-        seconds = time.perf_counter() - started
-    assert all(r.status == "graded" for r in results), [r.reason for r in results]
+    started = time.perf_counter()
+    run = grade_into(assignment, [folder], out, options, executor=executor, on_result=record)
+    seconds = time.perf_counter() - started
+    assert all(r.status == "graded" for r in run.results), [r.reason for r in run.results]
     return seconds, peaks[0], peaks[1]
 
 
-def on_cluster(folder: Path, out: Path, workers: int, sandbox: str) -> float:
+def on_cluster(folder: Path, count: int, out: Path, workers: int, sandbox: str) -> float:
     """Seconds to grade the notebooks on a LocalCluster of ``workers`` processes (the
     cluster's start-up not counted: a real cluster is already running)."""
     from distributed import LocalCluster
 
-    from grader.dask_executor import DaskExecutor
+    from grader.batch.dask_executor import DaskExecutor
 
     with LocalCluster(
         n_workers=workers,
@@ -127,7 +125,8 @@ def on_cluster(folder: Path, out: Path, workers: int, sandbox: str) -> float:
         host="127.0.0.1",
         dashboard_address=None,
     ) as cluster:
-        seconds, _, _ = nngrade(folder, out, DaskExecutor(cluster.scheduler_address), sandbox)
+        executor = DaskExecutor(cluster.scheduler_address)
+        seconds, _, _ = nngrade(folder, count, out, executor, sandbox)
     return seconds
 
 
@@ -135,7 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks", type=int, default=100)
     parser.add_argument("--workers", type=int, default=default_workers())
-    parser.add_argument("--sandbox", default="auto", choices=["auto", "bwrap", "none"])
+    parser.add_argument("--sandbox", default=GradingOptions().sandbox, choices=SANDBOX_MODES)
     parser.add_argument("--executor", default="local", choices=["local", "dask"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as tmp:
@@ -144,10 +143,11 @@ def main() -> None:
         make_notebooks(folder, args.notebooks)
         paths = sorted(folder.glob("*.ipynb"))
         local = LocalExecutor(args.workers)
-        ours, half_rss, end_rss = nngrade(folder, out, local, args.sandbox)
+        ours, half_rss, end_rss = nngrade(folder, args.notebooks, out, local, args.sandbox)
         dask = None
         if args.executor == "dask":
-            dask = on_cluster(folder, Path(tmp) / "out-dask", args.workers, args.sandbox)
+            out_dask = Path(tmp) / "out-dask"
+            dask = on_cluster(folder, args.notebooks, out_dask, args.workers, args.sandbox)
         theirs = baseline(paths, args.workers)
     n, w = args.notebooks, args.workers
     ratio = ours / theirs

@@ -1,17 +1,8 @@
-"""nngrade: grade neural-network homework notebooks with pytest checks run outside the kernel."""
+"""nngrade: grade neural-network homework notebooks with pytest checks run outside the kernel.
 
-from grader.bridge import CallResult, Notebook
-from grader.compare import describe, expect_array, expect_scalar, expect_unmodified
-from grader.failures import CheckFailure
-from grader.layers import expect_layers
+The package re-exports `grader.checks`, the API that check files import, so that
+``from grader import Notebook, CheckFailure`` and ``from grader.checks import ...`` are one.
+"""
 
-__all__ = [
-    "CallResult",
-    "CheckFailure",
-    "Notebook",
-    "describe",
-    "expect_array",
-    "expect_layers",
-    "expect_scalar",
-    "expect_unmodified",
-]
+from grader.checks import *  # noqa: F403
+from grader.checks import __all__ as __all__

@@ -1,11 +1,11 @@
-"""Inputs and a helper shared by the tests of grader.compare."""
+"""Inputs and a helper shared by the tests of grader.checks._compare."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grader.failures import CheckFailure
+from grader.checks.failures import CheckFailure
 
 X = np.array([[1.0, -0.5, 0.0, 2.0], [-1.0, 0.0, 3.0, -2.0], [0.5, 0.0, -3.0, 1.0]])
 RELU = np.maximum(X, 0.0)

@@ -1,18 +1,24 @@
-"""Shared fixtures: each assignment and its test notebooks, graded once per session."""
+"""Shared fixtures (each assignment's notebooks, graded once) and the `kernel` marker's guard."""
 
 from __future__ import annotations
 
+import gc
+import multiprocessing.context
 import socket
-from collections.abc import Iterator
+import sys
+import tempfile
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
-from grader.assignment import Assignment
-from grader.batch import default_workers, grade_many
-from grader.executor import Executor
-from grader.grading import GradingOptions
-from grader.results import SubmissionResult
+from grader.batch.executor import Executor
+from grader.batch.grade import grade_into
+from grader.grading.assignment import Assignment
+from grader.grading.engine import GradingOptions
+from grader.grading.results import SubmissionResult
+from grader.runner.kernel import KernelSession
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"
@@ -29,13 +35,15 @@ def grade_assignment(
     name: str, cell_timeout: float = CELL_TIMEOUT, executor: Executor | None = None
 ) -> dict[str, SubmissionResult]:
     """tests/notebooks/<name>/*.ipynb plus the template and the solution, graded in one batch
-    (by local workers unless ``executor`` is given), by file stem."""
+    as ``nngrade grade`` grades it (by local workers unless ``executor`` is given), by file
+    stem. The outputs are written, then thrown away."""
     assignment = Assignment.load(ASSIGNMENTS / name)
     assert assignment.template is not None and assignment.solution is not None
     paths = [Path(__file__).parent / "notebooks" / name, assignment.template, assignment.solution]
     options = GradingOptions(cell_timeout=cell_timeout, seed=SEED)
-    results = grade_many(assignment, paths, options, workers=default_workers(), executor=executor)
-    return {Path(r.path).stem: r for r in results}
+    with tempfile.TemporaryDirectory(prefix="nngrade-test-") as out:
+        run = grade_into(assignment, paths, Path(out), options, executor=executor)
+    return {Path(r.path).stem: r for r in run.results}
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +78,67 @@ def listener() -> Iterator[socket.socket]:
     server.setblocking(False)
     yield server
     server.close()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Each in-process run of an assignment's checks (run_checks: a nested pytest session)
+    # ends with two full garbage collections (pytest's unraisableexception plugin), which
+    # walk every object alive: torch and all the collected test modules, about 0.25 s each.
+    # What is alive now stays alive for the whole run: leave it out of those walks.
+    gc.freeze()
+
+
+# `make test-fast` runs `-m "not kernel"`: a test that starts kernels without the marker
+# would make it slow. An unmarked test fails at once when it asks for a graded_* fixture
+# (graded once per session, maybe already for a marked test, so nothing would start while
+# it runs), starts a kernel in this process, spawns the local pool's grading workers, or
+# starts a Dask cluster. Kernels started by `nngrade` subprocesses cannot be seen from here:
+# those tests are marked by reading them.
+UNMARKED = "this test starts a kernel: mark it @pytest.mark.kernel"
+_GUARD = pytest.StashKey[pytest.MonkeyPatch]()
+
+
+def _refuse(how: str) -> Callable[..., NoReturn]:
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        # pytest.fail raises a BaseException, which grade_notebook (it records any
+        # Exception as the submission's error) lets through.
+        pytest.fail(f"{UNMARKED} ({how})", pytrace=False)
+
+    return refuse
+
+
+def _refuse_kernel(session: KernelSession) -> NoReturn:
+    session.close()  # its event loop, opened by __init__: left open, it fails the run at exit
+    _refuse("KernelSession.start")()
+
+
+@pytest.hookimpl(tryfirst=True)  # before any fixture is set up, session-scoped ones too
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("kernel"):
+        return
+    graded = sorted(name for name in item.fixturenames if name.startswith("graded_"))
+    if graded:
+        _refuse(f"it uses {', '.join(graded)}")()
+    guard = pytest.MonkeyPatch()
+    item.stash[_GUARD] = guard
+    guard.setattr(KernelSession, "start", _refuse_kernel)
+    guard.setattr(
+        multiprocessing.context.SpawnProcess, "start", _refuse("it spawns grading workers")
+    )
+    # Refused before it starts anything: its workers are spawned from a thread, where a
+    # refusal would leave the cluster waiting for them. Not imported here (a second
+    # or so): a test that makes a cluster has imported distributed by now.
+    if "distributed" in sys.modules:
+        cluster = sys.modules["distributed"].LocalCluster
+        guard.setattr(cluster, "__init__", _refuse("it starts a Dask cluster"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    try:
+        return (yield)
+    finally:
+        guard = item.stash.get(_GUARD, None)
+        if guard is not None:
+            guard.undo()
+            del item.stash[_GUARD]

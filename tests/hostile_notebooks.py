@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.results import SubmissionResult
+from grader.grading.results import SubmissionResult
 from tests.conftest import NOTEBOOKS, RELU
 
 ROOT = RELU.parent.parent
@@ -133,7 +133,7 @@ def snooping(ctx: Context) -> dict[str, nbformat.NotebookNode]:
         ),
         "borrow_reference": notebook(
             "from reference import relu",
-            "try:\n    import grader.compare\nexcept ImportError:\n    pass",
+            "try:\n    import grader.checks\nexcept ImportError:\n    pass",
             "import numpy as np\n" + D_RELU_CELL,
         ),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from grader.results import CellEvent, CheckResult, SubmissionResult
+from grader.grading.results import CellEvent, CheckResult, SubmissionResult
 
 KOREAN_NAME = "2022021241_이다온.ipynb"
 XSS = "<script>alert(1)</script>"
@@ -143,6 +143,12 @@ def not_graded_result(
     return SubmissionResult(
         sid, f"{sid}.ipynb", f"/in/{sid}.ipynb", "relu", status, reason=reason, duration=duration
     )
+
+
+def nngrade_error_result() -> SubmissionResult:
+    """A submission nngrade itself failed on, with a multi-line reason."""
+    reason = "nngrade failed: RuntimeError: boom\n  File grading.py, line 3"
+    return not_graded_result("crashed", "error", reason, duration=2.5)
 
 
 CLASS_CHECKS: tuple[CheckSpec, ...] = (

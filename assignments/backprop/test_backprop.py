@@ -22,9 +22,14 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook, expect_unmodified
-from grader.backprop import GradientCall, expect_working
-from grader.gradcheck import parameter_gradients_at_once
+from grader.checks import (
+    CheckFailure,
+    GradientCall,
+    Notebook,
+    expect_unmodified,
+    expect_working,
+    parameter_gradients_at_once,
+)
 
 PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
 CACHE = ("S1", "A1", "S2", "A2", "S3", "A3")

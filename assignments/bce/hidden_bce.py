@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import reference
-from grader import CheckFailure, Notebook
+from grader.checks import CheckFailure, Notebook, train_steps
 from reference import digits
 
 TRAINING_STEPS = 100
@@ -32,8 +32,8 @@ def test_training_tells_digits_apart(notebook: Notebook, rng: np.random.Generato
     )
     y = torch.tensor(data.y_train, dtype=torch.float32).reshape(-1, 1)
     what = f"training a copy of net with bce_loss ({TRAINING_STEPS} Adam steps, lr {LEARNING_RATE})"
-    call = notebook.run(
-        "torch.train_steps",
+    run = train_steps(
+        notebook,
         "net",
         "bce_loss",
         x,
@@ -44,14 +44,13 @@ def test_training_tells_digits_apart(notebook: Notebook, rng: np.random.Generato
         seed=int(rng.integers(2**31)),
         what=what,
     )
-    run = call.value
-    losses = run["losses"]
-    if not run["trainable"] or not np.isfinite(losses[-1]):
+    losses = run.losses
+    if not run.trainable or not np.isfinite(losses[-1]):
         raise CheckFailure(
             f"{what} does not run to the end (see the check of training with bce_loss), so "
             "this check of the accuracy it reaches gives no credit."
         )
-    accuracy = reference.accuracy(run["test_output"].numpy().ravel(), data.y_test)
+    accuracy = reference.accuracy(run.test_output.numpy().ravel(), data.y_test)
     if accuracy < TARGET_ACCURACY:
         raise CheckFailure(
             f"After {what}, the network classifies {accuracy:.1%} of the held-out digits "

@@ -15,7 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from grader import CheckFailure, Notebook, expect_layers, expect_scalar
+from grader.checks import (
+    CheckFailure,
+    Notebook,
+    TrainingSteps,
+    expect_layers,
+    expect_scalar,
+    trace_model,
+    train_steps,
+)
 
 ARCHITECTURE = ["Linear(784, 64)", "ReLU", "Linear(64, 1)", "Sigmoid"]
 TRAINING_STEPS = 100
@@ -131,8 +139,8 @@ def test_accuracy_edge_cases(notebook: Notebook) -> None:
 def test_net_architecture(notebook: Notebook, rng: np.random.Generator) -> None:
     """net is Linear(784, 64) → ReLU → Linear(64, 1) → Sigmoid"""
     x = torch.rand(3, 784)
-    call = notebook.run("torch.trace", "net", x, seed=int(rng.integers(2**31)), what="net")
-    expect_layers(call.value["calls"], ARCHITECTURE, what="net")
+    trace = trace_model(notebook, "net", x, seed=int(rng.integers(2**31)), what="net")
+    expect_layers(trace.calls, ARCHITECTURE, what="net")
 
 
 def made_up_problem(rng: np.random.Generator, n: int = 200) -> tuple[torch.Tensor, ...]:
@@ -148,11 +156,11 @@ def made_up_problem(rng: np.random.Generator, n: int = 200) -> tuple[torch.Tenso
 
 def train_with_bce_loss(
     notebook: Notebook, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, seed: int, what: str
-) -> dict:
+) -> TrainingSteps:
     """A fresh copy of net trained on (x, y) with the student's bce_loss; fails the check,
     with the reason, unless the loss could be trained with and stayed finite."""
-    call = notebook.run(
-        "torch.train_steps",
+    run = train_steps(
+        notebook,
         "net",
         "bce_loss",
         x,
@@ -163,13 +171,12 @@ def train_with_bce_loss(
         seed=seed,
         what=what,
     )
-    run: dict = call.value
-    if not run["trainable"]:
+    if not run.trainable:
         raise CheckFailure(
-            f"bce_loss returned a {run['returned']}, which cannot be trained with: return the "
+            f"bce_loss returned a {run.returned_type}, which cannot be trained with: return the "
             "loss as a tensor (without .item() or float()) so that loss.backward() works."
         )
-    losses = run["losses"]
+    losses = run.losses
     negative = [loss for loss in losses if loss < 0]
     if negative:  # before NaN: minimising a negated loss drives the outputs to 0 or 1
         raise CheckFailure(
@@ -178,7 +185,7 @@ def train_with_bce_loss(
             "Check its sign."
         )
     if not np.isfinite(losses[-1]):
-        low, high = run["output_range"]
+        low, high = run.output_range
         cause = CLAMP_ADVICE
         if low < 0 or high > 1:
             cause = (
@@ -201,7 +208,7 @@ def test_training_with_bce_loss(notebook: Notebook, rng: np.random.Generator) ->
         f"({TRAINING_STEPS} Adam steps, lr {LEARNING_RATE})"
     )
     run = train_with_bce_loss(notebook, x, y, x[:1], int(rng.integers(2**31)), what)
-    first, last = run["losses"][0], run["losses"][-1]
+    first, last = run.losses[0], run.losses[-1]
     # Learnt at once by any right network and loss: the loss falls below a tenth.
     if not last < 0.1 * first:
         raise CheckFailure(

@@ -16,20 +16,26 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook, expect_array, expect_scalar
-from grader.backprop import GradientCall
-from grader.gradcheck import away_from_kinks, compare_gradients, parameter_gradients
-from grader.netcheck import (
-    NET_PARAMETERS,
-    OUTPUT_FIRST,
+from grader.checks import (
+    CheckFailure,
+    GradientCall,
     NetworkCalls,
     NetworkProblem,
+    Notebook,
     agrees_with_own,
-    layer_chain_hint,
+    away_from_kinks,
+    compare_gradients,
+    expect_array,
+    expect_scalar,
+    parameter_gradients,
 )
 from reference import digits
 from reference import layers as ref
 from reference.layers import three_layer_gradients, three_layer_loss
+
+NET_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+# In the order backprop computes them: the order in which to report them, and to fix them.
+OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
 
 # Training: real digits, He-scaled initial weights (so a few steps already show), plain SGD.
 TRAIN_SIZES = (784, 30, 20, 10)
@@ -170,9 +176,7 @@ class Judged:
             if not compare_gradients(expected[name], numerical[name]).passed:
                 # A bug in the reference must never be blamed on a student.
                 raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
-        self.reference = GradientCall(
-            self.calls.gradient, expected, numerical, m=problem.m, hint=layer_chain_hint
-        )
+        self.reference = self.calls.against_reference(expected, numerical)
         self.own = {name: self._agrees_with_own(name) for name in NET_PARAMETERS}
 
     def _agrees_with_own(self, name: str) -> bool:

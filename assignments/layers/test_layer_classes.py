@@ -16,13 +16,17 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook, expect_array, expect_scalar, expect_unmodified
-from grader.backprop import batch_factor_hints
-from grader.bridge import ObjectHandle
-from grader.gradcheck import (
+from grader.checks import (
+    CheckFailure,
+    Notebook,
+    ObjectHandle,
     away_from_kinks,
+    batch_factor_hints,
     elementwise_derivative,
+    expect_array,
     expect_gradient,
+    expect_scalar,
+    expect_unmodified,
     numerical_gradient,
 )
 

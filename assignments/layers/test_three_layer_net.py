@@ -11,19 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook
-from grader.backprop import GradientCall
-from grader.compare import describe
-from grader.netcheck import (
-    NET_PARAMETERS,
-    OUTPUT_FIRST,
-    OWN_ATOL,
-    OWN_RTOL,
+from grader.checks import (
+    CheckFailure,
+    GradientCall,
     NetworkCalls,
     NetworkProblem,
+    Notebook,
     agrees_with_own,
-    layer_chain_hint,
+    describe,
 )
+
+NET_PARAMETERS = ("W1", "b1", "W2", "b2", "W3", "b3")
+# In the order backprop computes them: the order in which to report them, and to fix them.
+OUTPUT_FIRST = ("W3", "b3", "W2", "b2", "W1", "b1")
 
 
 class Networks:
@@ -85,16 +85,7 @@ def own_gradients(calls: NetworkCalls) -> GradientCall:
         ),
     }
     expected = {name: np.asarray(found[name], dtype=np.float64) for name in NET_PARAMETERS}
-    return GradientCall(
-        calls.gradient,
-        expected,
-        None,
-        m=m,
-        rtol=OWN_RTOL,
-        atol=OWN_ATOL,
-        factor_hints=hints,
-        hint=layer_chain_hint,
-    )
+    return calls.against_own(expected, factor_hints=hints)
 
 
 @pytest.mark.points(1)

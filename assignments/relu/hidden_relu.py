@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import reference
-from grader import CheckFailure, Notebook, expect_array
+from grader.checks import CheckFailure, Notebook, expect_array
 
 # 2-D, like one of the visible cases, so that a relu limited to one shape is judged on
 # extreme values here and not a second time on its shape.

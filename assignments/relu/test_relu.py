@@ -15,8 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader import CheckFailure, Notebook, expect_array, expect_unmodified
-from grader.gradcheck import away_from_kinks, elementwise_derivative
+from grader.checks import (
+    CheckFailure,
+    Notebook,
+    away_from_kinks,
+    elementwise_derivative,
+    expect_array,
+    expect_unmodified,
+)
 
 # Small inputs with exact zeros (where d_relu's convention matters), one per shape.
 EXAMPLES = {

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import reference
-from grader import CheckFailure, Notebook
+from grader.checks import CheckFailure, Notebook, fit_model, trace_model
 from reference import digits
 
 BATCH_SIZE = 32
@@ -44,12 +44,12 @@ def seed(rng: np.random.Generator) -> int:
 def test_forward_of_its_own_weights(notebook: Notebook, rng: np.random.Generator) -> None:
     """Net computes Linear → ReLU → Linear → ReLU → Linear of its own weights"""
     x = torch.rand(5, 784)
-    trace = notebook.run("torch.trace", "Net", x, seed=seed(rng), what="Net()").value
-    if {call["type"] for call in trace["calls"]} - {"Linear", "ReLU"}:
+    trace = trace_model(notebook, "Net", x, seed=seed(rng), what="Net()")
+    if {call.type for call in trace.calls} - {"Linear", "ReLU"}:
         return  # other layers: named (and failed) by the visible architecture check
-    weights = [(layer["weight"].numpy(), layer["bias"].numpy()) for layer in trace["linear"]]
+    weights = [(layer.weight.numpy(), layer.bias.numpy()) for layer in trace.linear]
     expected = reference.linear_relu_stack(x.numpy(), weights)
-    output = trace["output"].numpy()
+    output = trace.output.numpy()
     if output.shape == expected.shape and np.allclose(output, expected, rtol=1e-4, atol=1e-5):
         return
     raise CheckFailure(
@@ -65,8 +65,8 @@ def test_short_training_run(notebook: Notebook, rng: np.random.Generator) -> Non
     """a fresh Net trained with train() classifies held-out digits"""
     x, y, x_test, y_test = data()
     what = f"{EPOCHS} epochs of train() with SGD (lr {LEARNING_RATE}, batches of {BATCH_SIZE})"
-    run = notebook.run(
-        "torch.fit",
+    run = fit_model(
+        notebook,
         "Net",
         "train",
         x,
@@ -77,8 +77,8 @@ def test_short_training_run(notebook: Notebook, rng: np.random.Generator) -> Non
         lr=LEARNING_RATE,
         seed=seed(rng),
         what=what,
-    ).value
-    accuracy = float(np.mean(run["test_output"].numpy().argmax(axis=1) == y_test.numpy()))
+    )
+    accuracy = float(np.mean(run.test_output.numpy().argmax(axis=1) == y_test.numpy()))
     if not accuracy >= TARGET_ACCURACY:
         raise CheckFailure(
             f"After {what}, a fresh Net classifies {accuracy:.1%} of the held-out digits "

@@ -13,14 +13,23 @@ short training run on the bundled digits, are in hidden_torch_mlp.py.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 import torch
 from torch.nn import functional
 
-from grader import CheckFailure, Notebook, expect_layers, expect_scalar
+from grader.checks import (
+    CallFailed,
+    CheckFailure,
+    Evaluation,
+    Notebook,
+    TrainingEpoch,
+    evaluate_model,
+    expect_layers,
+    expect_scalar,
+    trace_model,
+    train_epoch,
+)
 
 LINEAR_LAYERS = ["Linear(784, 128)", "Linear(128, 64)", "Linear(64, 10)"]
 BATCH_SIZE = 32
@@ -49,10 +58,10 @@ def seed(rng: np.random.Generator) -> int:
 def test_architecture(notebook: Notebook, rng: np.random.Generator) -> None:
     """Net is Linear(784, 128) → ReLU → Linear(128, 64) → ReLU → Linear(64, 10)"""
     x = torch.rand(5, 784)
-    trace = notebook.run("torch.trace", "Net", x, seed=seed(rng), what="Net()").value
-    linear = [call for call in trace["calls"] if call["type"] == "Linear"]
+    trace = trace_model(notebook, "Net", x, seed=seed(rng), what="Net()")
+    linear = [call for call in trace.calls if call.type == "Linear"]
     expect_layers(linear, LINEAR_LAYERS, what="Net (counting its Linear layers)")
-    others = sorted({call["type"] for call in trace["calls"]} - {"Linear", "ReLU"})
+    others = sorted({call.type for call in trace.calls} - {"Linear", "ReLU"})
     if others:
         used = ", ".join(others)
         raise CheckFailure(
@@ -66,22 +75,25 @@ def test_architecture(notebook: Notebook, rng: np.random.Generator) -> None:
 def test_output_shape(notebook: Notebook, rng: np.random.Generator, shape: tuple[int]) -> None:
     """Net() maps a batch of N images to (N, 10) scores"""
     x = torch.rand(shape)
-    call = notebook.run("torch.trace", "Net", x, seed=seed(rng), what=f"Net() on input {shape}")
     advice = "Flatten the input in forward() with x.view(-1, 784) (or x.flatten(1))."
-    if call.error is not None:
-        raise CheckFailure(f"{call.message}\n{advice}")
-    got = tuple(call.value["output"].shape)
+    try:
+        trace = trace_model(notebook, "Net", x, seed=seed(rng), what=f"Net() on input {shape}")
+    except CallFailed as failed:
+        if failed.call.error is None:
+            raise
+        raise CheckFailure(f"{failed}\n{advice}") from None
+    got = tuple(trace.output.shape)
     if got != (6, 10):
         raise CheckFailure(
             f"Net() returned shape {got} for input of shape {shape}; expected (6, 10). {advice}"
         )
 
 
-def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> dict[str, Any]:
+def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> TrainingEpoch:
     labels = rng.integers(0, 10, TRAIN_IMAGES)
     x, y = made_up_images(rng, labels), torch.tensor(labels)
-    return notebook.run(
-        "torch.train_epoch",
+    return train_epoch(
+        notebook,
         "Net",
         "train",
         x,
@@ -90,7 +102,7 @@ def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> dict[str, A
         lr=LEARNING_RATE,
         seed=seed(rng),
         what="train(model, train_loader, optimizer)",
-    ).value
+    )
 
 
 @pytest.mark.points(2)
@@ -98,14 +110,14 @@ def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> dict[str, A
 def test_train_updates_the_model(notebook: Notebook, rng: np.random.Generator) -> None:
     """one epoch of train() updates every parameter and lowers the loss"""
     run = train_one_epoch(notebook, rng)
-    batches, what = run["batches"], "train(model, train_loader, optimizer)"
+    batches, what = run.batches, "train(model, train_loader, optimizer)"
     if batches == 0:
         raise CheckFailure(f"{what} never took a batch from train_loader.")
-    unchanged = [name for name, change in run["changed"].items() if change == 0]
-    if len(unchanged) == len(run["changed"]):
+    unchanged = [name for name, change in run.changed.items() if change == 0]
+    if len(unchanged) == len(run.changed):
         cause = (
             "optimizer.step() was never called: call it after loss.backward() for each batch."
-            if run["step_calls"] == 0
+            if run.step_calls == 0
             else "optimizer.step() was called, but there were no gradients: "
             "did you call loss.backward()?"
         )
@@ -113,15 +125,15 @@ def test_train_updates_the_model(notebook: Notebook, rng: np.random.Generator) -
             f"{what} went through {batches} batches but did not change the model's "
             f"parameters. {cause}"
         )
-    if run["zero_grad_calls"] < batches:
+    if run.zero_grad_calls < batches:
         raise CheckFailure(
-            f"{what} called optimizer.zero_grad() {run['zero_grad_calls']} times for "
+            f"{what} called optimizer.zero_grad() {run.zero_grad_calls} times for "
             f"{batches} batches. Without it, each batch's gradients are added to those of "
             "all the batches before: call it at the start of every batch."
         )
     if unchanged:
         raise CheckFailure(f"{what} did not update these parameters: {', '.join(unchanged)}.")
-    before, after = run["loss_before"], run["loss_after"]
+    before, after = run.loss_before, run.loss_after
     if not after < before:
         raise CheckFailure(
             f"One epoch of {what} did not lower the loss on the training data "
@@ -134,11 +146,11 @@ def test_train_updates_the_model(notebook: Notebook, rng: np.random.Generator) -
 def test_train_returns_mean_batch_loss(notebook: Notebook, rng: np.random.Generator) -> None:
     """train() returns the mean of the batch losses"""
     run = train_one_epoch(notebook, rng)
-    losses = run["batch_losses"]
+    losses = run.batch_losses
     if not losses:
         raise CheckFailure("train(model, train_loader, optimizer) never ran the model.")
     what = "train(model, train_loader, optimizer)"
-    returned = run["returned"]
+    returned = run.returned
     if np.size(returned) == 1 and np.isclose(float(returned), losses[-1], rtol=1e-4):
         if not np.isclose(losses[-1], np.mean(losses), rtol=1e-4):
             raise CheckFailure(
@@ -151,10 +163,10 @@ def test_train_returns_mean_batch_loss(notebook: Notebook, rng: np.random.Genera
     expect_scalar(returned, float(np.mean(losses)), what=what, rtol=1e-4, factor_hints=hints)
 
 
-def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> dict[str, Any]:
+def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> Evaluation:
     x, y = every_label(rng)
-    return notebook.run(
-        "torch.evaluate",
+    return evaluate_model(
+        notebook,
         "Net",
         "evaluate",
         x,
@@ -162,7 +174,7 @@ def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> dict[str, Any
         batch_size=EVALUATE_BATCH,
         seed=seed(rng),
         what="evaluate(model, test_loader)",
-    ).value
+    )
 
 
 def every_label(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -177,13 +189,13 @@ def test_evaluate_values(notebook: Notebook, rng: np.random.Generator) -> None:
     """evaluate() returns (mean batch loss, accuracy in percent)"""
     run = evaluate_once(notebook, rng)
     what = "evaluate(model, test_loader)"
-    returned = run["returned"]
+    returned = run.returned
     if not (isinstance(returned, tuple | list) and len(returned) == 2):
         raise CheckFailure(f"{what} returned {returned!r}; expected (mean loss, accuracy).")
     labels = EVERY_LABEL
     # Batches of equal size: the mean of the batch losses is the loss over all examples,
     # which the notebook's criterion (nn.CrossEntropyLoss) computes from the outputs.
-    loss = float(functional.cross_entropy(run["outputs"], labels))
+    loss = float(functional.cross_entropy(run.outputs, labels))
     batches = len(labels) // EVALUATE_BATCH
     sums = {float(batches): f"the sum of the batch losses: divide by the {batches} batches"}
     expect_scalar(returned[0], loss, what=f"{what}[0], the loss", rtol=1e-4, factor_hints=sums)
@@ -204,15 +216,15 @@ def test_evaluate_mode(notebook: Notebook, rng: np.random.Generator) -> None:
     """evaluate() puts the model in eval mode and computes no gradients"""
     run = evaluate_once(notebook, rng)
     what = "evaluate(model, test_loader)"
-    if not run["grad_enabled"]:
+    if not run.grad_enabled:
         raise CheckFailure(f"{what} never ran the model.")
     problems = []
-    if run["training_after"]:
+    if run.training_after:
         problems.append(
             "It left the model in training mode: call model.eval() before evaluating "
             "(layers such as dropout and batch norm behave differently in training)."
         )
-    if any(run["grad_enabled"]):
+    if any(run.grad_enabled):
         problems.append(
             "It ran the model with gradients enabled: wrap the loop in "
             "`with torch.no_grad():` so that no computation graph is built."

@@ -1,8 +1,8 @@
 """Values as data: a JSON tree plus NumPy ``.npy`` buffers, never pickles.
 
 This module is imported on both sides of the boundary (the grader process and the
-student's kernel), so it depends on NumPy alone; torch is used only when a tensor
-is actually met, and only if the process has already imported it.
+student's kernel), so it depends on NumPy and the protocol module alone; torch is used
+only when a tensor is actually met, and only if the process has already imported it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+try:  # as grader._kernel.nngrade_codec in the grader
+    from .nngrade_protocol import HANDLE_TAG
+except ImportError:  # as a top-level module inside the kernel
+    from nngrade_protocol import HANDLE_TAG  # type: ignore[no-redef]
 
 __all__ = ["DecodeError", "EncodeError", "decode", "encode", "encode_into"]
 
@@ -176,7 +181,7 @@ class _Decoder:
             return _read_array(self.buffers, tree["b"])[()]
         if tag == "tensor":
             return _decode_tensor(tree, _read_array(self.buffers, tree["b"]))
-        if tag == "object" and self.resolve is not None:
+        if tag == HANDLE_TAG and self.resolve is not None:
             return self.resolve(tree)
         raise DecodeError(f"unknown tag {tag!r}")
 

@@ -3,7 +3,8 @@
 Loaded inside the student's kernel by a fixed setup cell (``import nngrade_kernel``).
 It never receives code: a request names a function in the notebook's namespace and
 carries its arguments as data; the reply carries the result, the arguments as they
-are after the call, the exception if one was raised, and the captured stdout.
+are after the call, the exception if one was raised, and the captured stdout. The
+operations and statuses are nngrade_protocol's, which the grader decodes replies with.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from typing import Any
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
     from . import nngrade_guard as guard
+    from .nngrade_lookup import MissingName, Unusable
     from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
+    from .nngrade_protocol import COMM_TARGET, OUTPUT_LIMIT, MissingKind, Op, Routine, Status
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
     import nngrade_guard as guard  # type: ignore[no-redef]
+    from nngrade_lookup import MissingName, Unusable  # type: ignore[no-redef]
     from nngrade_objects import (  # type: ignore[no-redef]
         NoSuchObject,
         ObjectTable,
@@ -33,24 +37,22 @@ except ImportError:  # imported as a top-level module inside the kernel
         assign,
         walk,
     )
+    from nngrade_protocol import (  # type: ignore[no-redef]
+        COMM_TARGET,
+        OUTPUT_LIMIT,
+        MissingKind,
+        Op,
+        Routine,
+        Status,
+    )
     from nngrade_stand_ins import (  # type: ignore[no-redef]
         MissingModules,
         install_colab_stand_in,
     )
 
-__all__ = [
-    "COMM_TARGET",
-    "MissingName",
-    "ObjectTable",
-    "Unusable",
-    "handle",
-    "install",
-    "student_object",
-]
+__all__ = ["ObjectTable", "handle", "install"]
 
-COMM_TARGET = "nngrade"
 STDOUT_LIMIT = 20_000
-OUTPUT_LIMIT = 100_000  # characters a cell may print; the rest is dropped in the kernel
 MAX_REPLY_BYTES = 64 * 1024 * 1024  # unless the request says otherwise (--max-value-size)
 
 
@@ -97,27 +99,27 @@ def handle(
     reply: dict[str, Any] = {"id": request.get("id")}
     objects = objects if objects is not None else ObjectTable()
     try:
-        op = request.get("op")
-        if op == "names":
-            reply.update(status="ok", names=_user_names(namespace))
+        op = Op(request.get("op", ""))
+        if op is Op.NAMES:
+            reply.update(status=Status.OK, names=_user_names(namespace))
             return reply, []
-        if op == "stand_ins":
-            reply.update(status="ok", stand_ins=list(stand_ins or []))
+        if op is Op.STAND_INS:
+            reply.update(status=Status.OK, stand_ins=list(stand_ins or []))
             return reply, []
-        if op == "guard":
-            reply.update(status="ok", attempts=guard.attempts())
+        if op is Op.GUARD:
+            reply.update(status=Status.OK, attempts=guard.attempts())
             return reply, []
-        if op == "release":
-            reply.update(status="ok", released=objects.release(int(request["object"])))
+        if op is Op.RELEASE:
+            reply.update(status=Status.OK, released=objects.release(int(request["object"])))
             return reply, []
         call = _Call(namespace, objects, cell_of or (lambda _f: None))
-        return call.answer(request, buffers, reply)
+        return call.answer(op, request, buffers, reply)
     except KeyboardInterrupt:
-        reply.update(status="interrupted")
+        reply.update(status=Status.INTERRUPTED)
     except NoSuchObject as exc:
-        reply.update(status="stale", message=str(exc))
+        reply.update(status=Status.STALE, message=str(exc))
     except BaseException as exc:  # noqa: BLE001 - a bad request must still get a reply
-        reply.update(status="bridge_error", message=f"{type(exc).__name__}: {exc}")
+        reply.update(status=Status.BRIDGE_ERROR, message=f"{type(exc).__name__}: {exc}")
     return reply, []
 
 
@@ -132,9 +134,9 @@ class _Call:
         self.cell_of = cell_of
 
     def answer(
-        self, request: dict[str, Any], buffers: list[bytes], reply: dict[str, Any]
+        self, op: Op, request: dict[str, Any], buffers: list[bytes], reply: dict[str, Any]
     ) -> tuple[dict[str, Any], list[bytes]]:
-        target = self._target(request, reply)
+        target = self._target(op, request, reply)
         if target is None:
             return reply, []
         args, kwargs = codec.decode(request["args"], buffers, resolve=self.objects.resolve)
@@ -144,31 +146,31 @@ class _Call:
         try:
             with redirect_stdout(out):
                 value = target(*args, **kwargs)
-            reply["status"] = "ok"
+            reply["status"] = Status.OK
         except KeyboardInterrupt:
-            reply["status"] = "interrupted"
+            reply["status"] = Status.INTERRUPTED
         except MissingName as exc:
-            reply.update(status="missing", missing=exc.name, names=_user_names(self.namespace))
+            reply.update(status=Status.MISSING, missing=exc.name)
+            reply["names"] = _user_names(self.namespace)
         except PathError as exc:
-            reply.update(status="missing", missing=exc.step, kind=exc.kind, where=exc.where)
+            reply.update(status=Status.MISSING, missing=exc.step, kind=exc.kind, where=exc.where)
             reply["names"] = exc.names
         except Unusable as exc:
-            reply.update(status="unusable", message=str(exc))
+            reply.update(status=Status.UNUSABLE, message=str(exc))
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error
-            reply.update(status="raised", error=_describe_exception(exc, self.cell_of))
+            reply.update(status=Status.RAISED, error=_describe_exception(exc, self.cell_of))
         reply["duration"] = time.perf_counter() - started
         reply["stdout"] = out.getvalue()
-        return self._encode(value, args, kwargs, request, buffers, reply)
+        return self._encode(op, value, args, kwargs, request, buffers, reply)
 
-    def _target(self, request: dict[str, Any], reply: dict[str, Any]) -> Any:
+    def _target(self, op: Op, request: dict[str, Any], reply: dict[str, Any]) -> Any:
         """What the request runs; None (with the reply filled in) if it does not exist."""
-        op = request.get("op")
-        if op == "run":
+        if op is Op.RUN:
             return _routine(request["routine"], self.namespace)
-        if op in ("get", "set"):
+        if op in (Op.GET, Op.SET):
             held = self.objects.resolve({"id": request.get("object")})
             path = list(request.get("path", []))
-            if op == "set":
+            if op is Op.SET:
                 return lambda value: assign(held, path, value)
 
             def get() -> Any:
@@ -176,27 +178,29 @@ class _Call:
                 return value
 
             return get
-        if op == "call_method":
+        kind: MissingKind | None = None
+        if op is Op.CALL_METHOD:
             held = self.objects.resolve({"id": request.get("object")})
             # getattr runs the student's code only for a property, which is what it is for.
             target = getattr(held, request["name"], None)
             names = [n for n in dir(held) if not n.startswith("__")]
-            kind = "method"
+            kind = MissingKind.METHOD
         else:
             target = self.namespace.get(request["name"])
-            names, kind = _user_names(self.namespace), ""
+            names = _user_names(self.namespace)
         if target is None or not callable(target):
-            reply.update(status="missing", missing=request["name"], names=names)
-            if kind:
+            reply.update(status=Status.MISSING, missing=request["name"], names=names)
+            if kind is not None:
                 reply["kind"] = kind
             return None
         reply["params"] = _positional_names(target)
-        if op == "new":  # the instance stays here, whatever it is: the grader gets a handle
+        if op is Op.NEW:  # the instance stays here, whatever it is: the grader gets a handle
             return lambda *args, **kwargs: _Held(target(*args, **kwargs))
         return target
 
     def _encode(
         self,
+        op: Op,
         value: Any,
         args: list[Any],
         kwargs: dict[str, Any],
@@ -208,7 +212,7 @@ class _Call:
         # What a function or routine returns must be data, as ever; methods and attributes
         # of held objects may also give objects (a layer, net.layers), which are held too.
         objects = self.objects
-        refer = objects.refer if request.get("op") in ("call_method", "get") else objects.known
+        refer = objects.refer if op in (Op.CALL_METHOD, Op.GET) else objects.known
         try:
             max_bytes = int(request.get("max_bytes") or MAX_REPLY_BYTES)
             if isinstance(value, _Held):
@@ -224,7 +228,7 @@ class _Call:
             if after_tree != request["args"] or after != buffers:
                 reply["args"] = codec.encode_into([list(args), kwargs], out_buffers, refer=refer)
         except codec.EncodeError as exc:
-            reply.update(status="unencodable", message=str(exc), value=None)
+            reply.update(status=Status.UNENCODABLE, message=str(exc), value=None)
             return reply, []
         return reply, out_buffers
 
@@ -236,36 +240,16 @@ class _Held:
         self.value = value
 
 
-class MissingName(LookupError):
-    """A routine needed something the notebook does not define."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-
-class Unusable(TypeError):
-    """What the notebook defines under a name is not what a routine needs (a message)."""
-
-
-def student_object(namespace: dict[str, Any], name: str) -> Any:
-    """What the notebook defines as ``name``, for routines; MissingName if nothing."""
-    if name not in namespace or name.startswith("_"):
-        raise MissingName(name)
-    return namespace[name]
-
-
 def _routine(name: str, namespace: dict[str, Any]) -> Any:
     """One of the helper routines that run a scenario around the student's objects, e.g.
     a training epoch with a loader and an optimizer they cannot be sent as data."""
-    family, _, routine = name.partition(".")
-    if family != "torch":
+    if name not in set(Routine):
         raise ValueError(f"unknown routine {name!r}")
     try:
         from . import nngrade_torch as module
     except ImportError:
         import nngrade_torch as module  # type: ignore[no-redef]
-    function = module.ROUTINES[routine]
+    function = module.ROUTINES[Routine(name)]
     return lambda *args, **kwargs: function(namespace, *args, **kwargs)
 
 

@@ -13,6 +13,11 @@ from typing import Any
 
 import numpy as np
 
+try:  # as grader._kernel.nngrade_objects in the in-process fake bridge
+    from .nngrade_protocol import MissingKind, handle_node
+except ImportError:  # as a top-level module inside the kernel
+    from nngrade_protocol import MissingKind, handle_node  # type: ignore[no-redef]
+
 __all__ = ["NoSuchObject", "ObjectTable", "PathError", "assign", "walk"]
 
 # Py_TPFLAGS_HEAPTYPE: set on every class made by a class statement, on no built-in type.
@@ -27,7 +32,7 @@ class PathError(LookupError):
     """A step of an attribute path leads nowhere: where (the path before it, as text such
     as ``.params``), the step, what kind of step it was, and what was there instead."""
 
-    def __init__(self, where: str, step: Any, kind: str, names: list[str]) -> None:
+    def __init__(self, where: str, step: Any, kind: MissingKind, names: list[str]) -> None:
         super().__init__(f"{where or 'the object'} has no {kind} {step!r}")
         self.where, self.step, self.kind, self.names = where, step, kind, names
 
@@ -53,7 +58,7 @@ class ObjectTable:
         key = self._ids.get(id(value))
         if key is None or self._objects.get(key) is not value:
             return None
-        return {"$": "object", "id": key, "type": type(value).__name__}
+        return handle_node(key, type(value).__name__)
 
     def hold(self, value: Any) -> dict[str, Any]:
         """The handle node for ``value``, whatever it is; the same object keeps its id."""
@@ -63,7 +68,7 @@ class ObjectTable:
             key = self._next
             self._objects[key] = value
             self._ids[id(value)] = key
-        return {"$": "object", "id": key, "type": type(value).__name__}
+        return handle_node(key, type(value).__name__)
 
     def resolve(self, node: Mapping[str, Any]) -> Any:
         """The object a handle node stands for."""
@@ -97,19 +102,19 @@ def _step(value: Any, step: Any, where: str) -> tuple[Any, str]:
     if isinstance(value, Mapping):
         if step in value:
             return value[step], f"{where}[{step!r}]"
-        raise PathError(where, step, "key", [str(k) for k in value])
+        raise PathError(where, step, MissingKind.KEY, [str(k) for k in value])
     if isinstance(value, list | tuple) and not isinstance(step, str):
         if isinstance(step, int) and -len(value) <= step < len(value):
             return value[step], f"{where}[{step!r}]"
-        raise PathError(where, step, "item", [])
+        raise PathError(where, step, MissingKind.ITEM, [])
     # Dunder attributes lead to the interpreter's internals, never to a student's values.
     if not isinstance(step, str) or step.startswith("__"):
-        raise PathError(where, step, "attribute", [])
+        raise PathError(where, step, MissingKind.ATTRIBUTE, [])
     try:
         return getattr(value, step), f"{where}.{step}"
     except AttributeError:
         names = [n for n in dir(value) if not n.startswith("__")]
-        raise PathError(where, step, "attribute", names) from None
+        raise PathError(where, step, MissingKind.ATTRIBUTE, names) from None
 
 
 def assign(held: Any, path: list[Any], value: Any) -> None:

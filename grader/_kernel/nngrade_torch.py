@@ -20,9 +20,11 @@ from torch.nn import functional
 from torch.utils.data import DataLoader, TensorDataset
 
 try:  # as grader._kernel.nngrade_torch in the in-process fake bridge
-    from .nngrade_kernel import Unusable, student_object
+    from .nngrade_lookup import Unusable, student_object
+    from .nngrade_protocol import Routine
 except ImportError:  # as a top-level module inside the kernel
-    from nngrade_kernel import Unusable, student_object  # type: ignore[no-redef]
+    from nngrade_lookup import Unusable, student_object  # type: ignore[no-redef]
+    from nngrade_protocol import Routine  # type: ignore[no-redef]
 
 __all__ = ["ROUTINES"]
 
@@ -299,10 +301,10 @@ def _detached(value: Any) -> Any:
     return value
 
 
-ROUTINES: dict[str, Callable[..., Any]] = {
-    "trace": trace,
-    "train_steps": train_steps,
-    "train_epoch": train_epoch,
-    "evaluate": evaluate,
-    "fit": fit,
+ROUTINES: dict[Routine, Callable[..., Any]] = {
+    Routine.TRACE: trace,
+    Routine.TRAIN_STEPS: train_steps,
+    Routine.TRAIN_EPOCH: train_epoch,
+    Routine.EVALUATE: evaluate,
+    Routine.FIT: fit,
 }

@@ -1,0 +1,47 @@
+"""A batch's output folder: a report per submission as it arrives, the class-wide files
+(grades.csv, results.json, index.html, gradescope/, junit.xml) written at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.batch.gradebook import GRADEBOOK
+from grader.grading.results import SubmissionResult
+from grader.outputs.class_summary import write_summary
+from grader.outputs.gradescope import write_gradescope
+from grader.outputs.junit import write_junit
+from grader.outputs.student_report import write_report
+from grader.outputs.tables import write_grades_csv, write_results_json
+
+__all__ = ["BatchOutputs"]
+
+
+class BatchOutputs:
+    def __init__(self, out_dir: Path, title: str) -> None:
+        self.out_dir = out_dir
+        self.title = title
+        self.reports = out_dir / "reports"
+        self.reports.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def gradebook(self) -> Path:
+        return self.out_dir / GRADEBOOK
+
+    def add(self, result: SubmissionResult) -> None:
+        """The student's report, written as soon as the result is known."""
+        write_report(result, self.reports)
+
+    def finish(self, results: Sequence[SubmissionResult]) -> list[tuple[str, Path]]:
+        """Write the class-wide files, each atomically; (what, path) for each."""
+        grades, details = self.out_dir / "grades.csv", self.out_dir / "results.json"
+        write_grades_csv(results, grades)
+        write_results_json(results, details)
+        return [
+            ("Summary", write_summary(results, self.out_dir, assignment_title=self.title)),
+            ("Grades", grades),
+            ("Results", details),
+            ("Reports", self.reports),
+            ("Gradescope", write_gradescope(results, self.out_dir)),
+            ("JUnit", write_junit(results, self.out_dir / "junit.xml")),
+        ]

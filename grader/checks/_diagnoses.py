@@ -1,0 +1,286 @@
+"""Diagnoses for a layered network's gradients: batch-size factors, and where an error enters.
+
+Gradients are named as in the backprop assignments: ``dW1``, ``db1`` for layer 1 up to
+``dWL``, ``dbL`` for the output layer L. Layer k's gradients both come from its error
+signal dSk, which is computed from dS(k+1): so which gradients are right tells where
+along that chain a mistake is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.checks._compare import describe, expect_array
+from grader.checks._gradients import TOLERANCE, compare_gradients, expect_gradient
+from grader.checks.failures import CheckFailure
+from grader.checks.notebook import CallResult
+
+# What grader.checks exports; ChainWords and chain_hint serve _networks and the tests.
+__all__ = ["GradientCall", "batch_factor_hints", "expect_working"]
+
+
+@dataclass
+class GradientCall:
+    """One call of a student's backward pass that returns a dict of gradients, judged one
+    gradient at a time against the reference and the numerical gradients."""
+
+    call: CallResult
+    expected: Mapping[str, np.ndarray]  # by gradient name: dW1, db1, ...
+    # The same gradients by centred differences; None when ``expected`` is itself a
+    # numerical gradient (a student's own numerical_gradient), judged by rtol and atol alone.
+    numerical: Mapping[str, np.ndarray] | None
+    m: int  # the batch size, for the 1/m and m hints
+    activation: str = "sigmoid"
+    # Where the expected values come from, said after a wrong value, when they are the
+    # numerical gradients themselves (see ``against_numerical``); None: the reference's.
+    basis: str | None = None
+    # How close to ``expected`` a gradient must be: looser when ``expected`` is numerical.
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    factor_hints: Mapping[float, str] | None = None  # default: batch_factor_hints(m)
+    # What the other gradients tell about a wrong one: default chain_hint (dW1 ... dbL).
+    hint: Callable[[str, Mapping[str, bool]], str] | None = None
+    _mismatches: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def against_numerical(
+        cls,
+        call: CallResult,
+        numerical: Mapping[str, np.ndarray],
+        *,
+        m: int,
+        basis: str,
+        activation: str = "sigmoid",
+    ) -> GradientCall:
+        """Judge the call against numerical gradients alone, with the same hints: for checks
+        that students run themselves and that must not hold a reference solution. ``basis``
+        says in the messages where the numerical gradients come from."""
+        return cls(call, numerical, numerical, m, activation, basis=basis)
+
+    def gradients(self) -> Mapping[object, object]:
+        """What the call returned; fails the check unless it is a dict."""
+        error = self.call.error
+        if error is not None and error.ename == "NameError":
+            raise CheckFailure(f"{self.call.message}\n{_name_error_hint(error.evalue)}")
+        value = self.call.value
+        if not isinstance(value, dict):
+            keys = ", ".join(self.expected)
+            raise CheckFailure(
+                f"{self.call.what} returned {describe(value)}; expected a dict with the keys "
+                f"{keys}."
+            )
+        return value
+
+    def mismatch(self, name: str) -> str | None:
+        """Why gradient ``name`` is wrong (no hints), or None if it is right."""
+        if name not in self._mismatches:
+            self._mismatches[name] = self._compare(name)
+        return self._mismatches[name]
+
+    @property
+    def right(self) -> dict[str, bool]:
+        return {name: self.mismatch(name) is None for name in self.expected}
+
+    def failure(self, name: str) -> str | None:
+        """Why gradient ``name`` is wrong, with what the other gradients tell; None if right."""
+        message = self.mismatch(name)
+        # Hints need a wrong value to explain, not a missing one or an exception.
+        returned = self.call.raw_value if self.call.ok else None
+        if message is None or not isinstance(returned, dict) or name not in returned:
+            return message
+        if self.hint is not None:
+            return f"{message}\n{self.hint(name, self.right)}"
+        return f"{message}\n{chain_hint(name, self.right, activation=self.activation)}"
+
+    def _compare(self, name: str) -> str | None:
+        try:
+            grads = self.gradients()
+            if name not in grads:
+                return self._missing(name, grads)
+            actual = grads[name]
+            what = f'{self.call.what}["{name}"] for a batch of m = {self.m}'
+            try:
+                hints = self.factor_hints
+                expect_array(
+                    actual,
+                    self.expected[name],
+                    what=what,
+                    rtol=self.rtol,
+                    atol=self.atol,
+                    factor_hints=batch_factor_hints(self.m) if hints is None else hints,
+                )
+            except CheckFailure as exc:
+                return f"{exc}{self._numerical_note(name, actual)}"
+            if self.numerical is not None:
+                expect_gradient(actual, self.numerical[name], what=what)
+        except CheckFailure as exc:
+            return str(exc)
+        return None
+
+    def _numerical_note(self, name: str, actual: object) -> str:
+        """The relative error against the numerical gradient, where one can be computed."""
+        if self.basis:  # the expected values are the numerical gradient: say whose
+            return f"\n{self.basis}"
+        if self.numerical is None:
+            return ""
+        try:
+            got = np.asarray(actual, dtype=np.float64)
+            result = compare_gradients(got, self.numerical[name])
+        except (TypeError, ValueError):  # not numbers, or the wrong shape
+            return ""
+        if not np.all(np.isfinite(got)):
+            return ""
+        return (
+            f"\nAgainst the numerical gradient (centred differences), which agrees with the "
+            f"expected values, the largest relative error is {result.max_error:.3g}; a right "
+            f"gradient stays below {TOLERANCE:g}."
+        )
+
+    def _missing(self, name: str, grads: Mapping[object, object]) -> str:
+        keys = ", ".join(repr(k) for k in grads) or "none"
+        text = f'{self.call.what} returned a dict without the key "{name}" (its keys: {keys}).'
+        near = [
+            k for k in grads if isinstance(k, str) and k.lower() in (name.lower(), name[1:].lower())
+        ]
+        if near:
+            text += f' Did you mean {near[0]!r}? The checks look for the exact key "{name}".'
+        return text
+
+
+def expect_working(call: GradientCall) -> GradientCall:
+    """Fail unless the call returned at least one right gradient: credit for the checks
+    beyond the gradients themselves only goes to a backward pass that works."""
+    call.gradients()
+    if not any(call.right.values()):
+        raise CheckFailure(
+            f"{call.call.what} returned no right gradient yet (see the checks of each "
+            "gradient), so this check gives no credit."
+        )
+    return call
+
+
+def batch_factor_hints(m: int) -> dict[float, str]:
+    """``factor_hints`` for expect_array: the two ways of getting the batch mean wrong."""
+    if m == 1:  # dividing by 1 changes nothing: no factor can show
+        return {}
+    return {
+        1 / m: f"divided by the batch size m = {m} twice; divide by m once",
+        float(m): f"the mean over the batch is missing; divide by the batch size m = {m}",
+    }
+
+
+@dataclass(frozen=True)
+class ChainWords:
+    """How a network's hints name its parts: the sentences that differ between notations
+    (dW1 ... dbL with dS and A in the backprop assignments, W1 ... bL with layer classes)."""
+
+    prefix: str  # before W and b in gradient names: "d" for dW1, "" for W1
+    own_line: Callable[[str, int], str]  # (kind, layer): the other gradient of it is right
+    output: Callable[[int], str]  # (top layer): both of its gradients are wrong
+    step: Callable[[int], str]  # (layer): the error enters on the way back into it
+    fix_first: Callable[[int], str]  # (layer): ... "are computed from" it
+
+
+def chain_hint(
+    name: str,
+    right: Mapping[str, bool],
+    *,
+    activation: str = "sigmoid",
+    words: ChainWords | None = None,
+) -> str:
+    """Where the mistake in the wrong gradient ``name`` most likely is, given which are right.
+
+    ``right`` says for every gradient (dW1 ... dbL, or W1 ... bL with ``words``) whether it
+    matched; ``words`` default to the backprop assignments' notation.
+    """
+    words = words or _backprop_words(activation)
+    kind, k = gradient_layer(name)
+    p = words.prefix
+    entry, top = error_entry(name, right)
+    if entry is None:
+        return words.own_line(kind, k)
+    if entry == top:
+        text = f"{p}W{top} and {p}b{top} are both wrong, and {words.output(top)}"
+        return text if k == top else f"{text} Then {p}W{k} and {p}b{k} should follow."
+    above = [g for g in (f"{p}W{entry + 1}", f"{p}b{entry + 1}") if right.get(g)]
+    verb = "is" if len(above) == 1 else "are"
+    text = (
+        f"{' and '.join(above)} {verb} right but {p}W{entry} and {p}b{entry} are wrong: "
+        f"{words.step(entry)}"
+    )
+    if entry == k:
+        return text
+    return f"{text} {p}W{k} and {p}b{k} are computed from {words.fix_first(entry)}"
+
+
+def _backprop_words(activation: str) -> ChainWords:
+    def own_line(kind: str, k: int) -> str:
+        name, sibling = f"d{kind}{k}", f"d{'b' if kind == 'W' else 'W'}{k}"
+        what_it_does = (
+            f"it sums dS{k} over the examples of the batch"
+            if kind == "b"
+            else f"it multiplies dS{k} by {_layer_input(k)}.T"
+        )
+        return (
+            f"{sibling} is right, so the chain up to dS{k} is right: the mistake is in the "
+            f"line that computes {name} itself ({what_it_does})."
+        )
+
+    return ChainWords(
+        prefix="d",
+        own_line=own_line,
+        output=lambda top: (
+            f"every gradient is computed from dS{top}, the error at the output "
+            f"(A{top} - y_true): check it first, and where you divide by the batch size."
+        ),
+        step=lambda e: (
+            f"the error enters in the step back from layer {e + 1} to layer {e}. Look at the "
+            f"activation derivative, dS{e} = dA{e} * d_{activation}(S{e}) (taken at S{e}, not "
+            f"at A{e}), and at the chain between the layers, dA{e} = W{e + 1}.T @ dS{e + 1}."
+        ),
+        fix_first=lambda e: f"dS{e}, so fix layer {e} first.",
+    )
+
+
+def gradient_layer(name: str) -> tuple[str, int]:
+    """("W", 2) for dW2 or W2, ("b", 3) for db3 or b3: a gradient's kind and layer."""
+    match = re.fullmatch(r"d?([Wb])(\d+)", name)
+    if match is None:
+        raise ValueError(f"not a gradient name: {name!r}")
+    return match.group(1), int(match.group(2))
+
+
+def error_entry(name: str, right: Mapping[str, bool]) -> tuple[int | None, int]:
+    """(the layer where the error behind the wrong gradient ``name`` enters, the top layer).
+
+    None when the other gradient of the same layer is right: then the error signal reaching
+    the layer is right, and the mistake is in the line computing ``name`` itself. Otherwise
+    the highest layer whose gradients are both wrong. Names are dW1 ... dbL or W1 ... bL.
+    """
+    kind, k = gradient_layer(name)
+    prefix = name[: len(name) - len(f"{kind}{k}")]
+    if right.get(f"{prefix}{'b' if kind == 'W' else 'W'}{k}"):
+        return None, k
+    top = max(gradient_layer(g)[1] for g in right)
+
+    def either_right(layer: int) -> bool:
+        return bool(right.get(f"{prefix}W{layer}") or right.get(f"{prefix}b{layer}"))
+
+    return next(j for j in range(top, 0, -1) if not either_right(j)), top
+
+
+def _name_error_hint(evalue: str) -> str:
+    match = re.fullmatch(r"name '(\w+)' is not defined.*", evalue, flags=re.DOTALL)
+    name = f"`{match.group(1)}`" if match else "The name"
+    return (
+        f"{name} is read before any line of your function assigns it: check the spelling, and "
+        "whether the line meant to compute it assigns a different name."
+    )
+
+
+def _layer_input(layer: int) -> str:
+    return "x" if layer == 1 else f"A{layer - 1}"

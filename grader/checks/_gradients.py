@@ -1,0 +1,235 @@
+"""Numerical gradients by centred differences in float64, and how far a gradient is from one.
+
+Works on anything that maps an array to a number: a reference network's loss, or a
+student's function called across the boundary (``lambda v: notebook.call("f", v).value``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.checks._compare import _fail, _num, _shape, expect_array
+
+# What grader.checks exports; the tuning constants below are defaults of these helpers.
+__all__ = [
+    "GradientComparison",
+    "away_from_kinks",
+    "compare_gradients",
+    "elementwise_derivative",
+    "expect_gradient",
+    "numerical_gradient",
+    "parameter_gradients",
+    "parameter_gradients_at_once",
+]
+
+# Centred differences of fourth order, (f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h: they err
+# by ~h**4 (truncation) plus ~eps/h (rounding), both near 1e-13 in float64 with h = 1e-3. The
+# plain (f(x+h) - f(x-h)) / 2h errs by ~3e-11 at best, which the TINY floor below turns
+# into relative errors up to 1e-3 on gradient elements near 1e-8 (measured on the MLP).
+STEP = 1e-3
+# The floor of the relative error's denominator, so two near-zero values count as equal.
+TINY = 1e-8
+# The largest relative error a right gradient may show: rounding stays below 1e-5 (measured
+# worst 3.5e-6 over 1,200 MLP gradients). Beyond SUSPECT it is a real mistake (a factor
+# 1/m is 0.33 or more, a wrong derivative larger still); in between, float32 arithmetic or
+# an input too near a kink are the usual causes.
+TOLERANCE = 1e-4
+SUSPECT = 1e-2
+# Inputs are kept farther than this from a kink (ReLU's 0): a difference whose points
+# straddle a kink measures neither side's slope.
+KINK_MARGIN = 10 * STEP
+
+_SMALL_ERROR = (
+    "An error this small usually comes from computing in float32 instead of float64, or from "
+    "an input that lies within the step of a point where the function has a kink."
+)
+
+ScalarFunction = Callable[[np.ndarray], object]
+
+
+@dataclass(frozen=True)
+class GradientComparison:
+    """What ``compare_gradients`` found: the largest relative error between two gradients
+    (``max_error``), its ``index``, the two values there, and the ``tolerance`` a right
+    gradient stays within (``passed``)."""
+
+    max_error: float
+    index: tuple[int, ...]
+    analytic: float
+    numerical: float
+    tolerance: float = TOLERANCE
+
+    @property
+    def passed(self) -> bool:
+        """Whether ``max_error`` is within ``tolerance`` (False for NaN)."""
+        return self.max_error <= self.tolerance
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a - b| / max(|a| + |b|, TINY), element-wise."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)
+
+
+def numerical_gradient(f: ScalarFunction, x: np.ndarray, *, step: float = STEP) -> np.ndarray:
+    """The gradient of the scalar function ``f`` at ``x``, one centred difference per element.
+
+    ``f`` gets a fresh float64 copy each time, so a function that writes into its argument
+    cannot disturb the next evaluation.
+    """
+    point = np.array(x, dtype=np.float64)
+    grad = np.empty_like(point)
+    for i in range(point.size):
+
+        def along(value: float, i: int = i) -> float:
+            moved = point.copy()
+            moved.flat[i] = value
+            return _scalar(f(moved))
+
+        grad.flat[i] = _centred(along, float(point.flat[i]), step)
+    return grad
+
+
+def elementwise_derivative(
+    f: Callable[[np.ndarray], object], x: np.ndarray, *, step: float = STEP
+) -> np.ndarray:
+    """The derivative of an element-wise function (an activation) at every element of ``x``.
+
+    Four calls of ``f`` in all, whatever the size of ``x``.
+    """
+    point = np.array(x, dtype=np.float64)
+
+    def at(offset: float) -> np.ndarray:
+        value = np.asarray(f(point + offset), dtype=np.float64)
+        if value.shape != point.shape:
+            raise ValueError(f"f must return an array of x's shape {_shape(point.shape)}")
+        return value
+
+    return _centred(at, 0.0, step)
+
+
+def parameter_gradients(
+    loss: Callable[[Mapping[str, np.ndarray]], object],
+    params: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    *,
+    step: float = STEP,
+) -> dict[str, np.ndarray]:
+    """The numerical gradient of a whole network's ``loss(params)`` for each named parameter."""
+    grads = {}
+    for name in names:
+
+        def along(value: np.ndarray, name: str = name) -> object:
+            return loss({**params, name: value})
+
+        grads[name] = numerical_gradient(along, params[name], step=step)
+    return grads
+
+
+def parameter_gradients_at_once(
+    losses: Callable[[Sequence[Mapping[str, np.ndarray]]], Sequence[object]],
+    params: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    *,
+    step: float = STEP,
+) -> dict[str, np.ndarray]:
+    """As ``parameter_gradients``, but ``losses`` gets every moved set of parameters at once
+    and returns their losses in order: for a loss that costs a round trip to the kernel per
+    call, and can be evaluated for many parameter sets in one."""
+    offsets = (-2, -1, 1, 2)  # the points _centred evaluates, in steps
+    points = []
+    for name in names:
+        base = np.array(params[name], dtype=np.float64)
+        for i in range(base.size):
+            for k in offsets:
+                moved = base.copy()
+                moved.flat[i] = float(base.flat[i]) + k * step
+                points.append({**params, name: moved})
+    found_losses = [_scalar(value) for value in losses(points)]
+    if len(found_losses) != len(points):
+        raise ValueError(f"losses must return {len(points)} values, not {len(found_losses)}")
+    values = iter(found_losses)
+    grads = {}
+    for name in names:
+        grad = np.empty(np.shape(params[name]), dtype=np.float64)
+        for i in range(grad.size):
+            # Keyed by the offsets _centred asks for at 0.0 (exactly k * step: 0.0 - 2h is -2h).
+            found = {k * step: next(values) for k in offsets}
+            grad.flat[i] = _centred(found.__getitem__, 0.0, step)
+        grads[name] = grad
+    return grads
+
+
+def away_from_kinks(
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    *,
+    kinks: Sequence[float] = (0.0,),
+    scale: float = 1.0,
+    margin: float = KINK_MARGIN,
+) -> np.ndarray:
+    """Inputs for a numerical gradient of a function with kinks (ReLU's 0): normal values
+    times ``scale``, none closer than ``margin`` to a kink."""
+    x = np.asarray(rng.standard_normal(shape) * scale, dtype=np.float64)
+    for kink in kinks:
+        near = np.abs(x - kink) <= margin
+        # Push each value out on its own side (or up, exactly at the kink), past the margin.
+        x[near] = kink + np.where(x[near] < kink, -2.0, 2.0) * margin
+    return x
+
+
+def compare_gradients(analytic: np.ndarray, numerical: np.ndarray) -> GradientComparison:
+    """The largest element-wise relative error between two gradients of the same shape,
+    |a - b| / max(|a| + |b|, 1e-8), and whether it is small enough for a right gradient."""
+    a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numerical, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"shapes differ: {_shape(a.shape)} and {_shape(n.shape)}")
+    if a.size == 0:
+        return GradientComparison(0.0, (), 0.0, 0.0)
+    # NaN is the worst error of all, not a missing one.
+    errors = np.nan_to_num(relative_error(a, n), nan=np.inf, posinf=np.inf)
+    index = tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape))
+    return GradientComparison(float(errors[index]), index, float(a[index]), float(n[index]))
+
+
+def expect_gradient(
+    actual: object,
+    numerical: np.ndarray,
+    *,
+    what: str,
+    inputs: Mapping[str, np.ndarray] | None = None,
+) -> GradientComparison:
+    """Fail, saying where and by how much, unless ``actual`` is within a relative error of
+    1e-4 of the ``numerical`` gradient (and an array of its shape); return the comparison."""
+    numerical = np.asarray(numerical, dtype=np.float64)
+    # Type, shape and NaN problems are explained as for any other array; any finite values
+    # pass this first step (atol=inf), the relative error judges them below.
+    expect_array(actual, numerical, what=what, rtol=0.0, atol=np.inf, inputs=inputs)
+    result = compare_gradients(np.asarray(actual), numerical)
+    if not result.passed:
+        where = f" at index {result.index}" if result.index else ""
+        cause = "" if result.max_error > SUSPECT else (" " + _SMALL_ERROR)
+        _fail(
+            f"{what} does not match the numerical gradient (centred differences): the "
+            f"largest relative error is {_num(result.max_error)}{where}, where it is "
+            f"{_num(result.analytic)} and the numerical gradient is {_num(result.numerical)}. "
+            f"A right gradient stays below {TOLERANCE:g}.{cause}"
+        )
+    return result
+
+
+def _scalar(value: object) -> float:
+    array = np.asarray(value, dtype=np.float64)
+    if array.size != 1:
+        raise ValueError(f"f must return a single number; it returned shape {_shape(array.shape)}")
+    return float(array.reshape(()))
+
+
+def _centred(f: Callable[[float], Any], x: float, h: float) -> Any:
+    """Fourth-order centred difference (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / 12h."""
+    return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h)

@@ -1,0 +1,166 @@
+"""The pytest plugin that turns an assignment's test functions into scored checks.
+
+Registered per submission (``pytest.main(..., plugins=[CheckPlugin(...)])``). It
+declares the markers, provides the ``notebook``, ``rng`` and ``run_seed`` fixtures, drops
+hidden checks when a student self-checks, and records every check's points and message.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.checks.failures import CheckFailure
+from grader.checks.notebook import Notebook, Transport
+from grader.grading.results import CheckOutcome, CheckResult
+
+__all__ = ["DEFAULT_TIME_LIMIT", "CheckPlugin"]
+
+DEFAULT_TIME_LIMIT = 10.0
+
+MARKERS = (
+    "points(n, shared=False): the check is worth n points; with shared=True the n points "
+    "are divided equally among the cases of a parametrized check",
+    "hidden: run when grading, not when a student self-checks",
+    "time_limit(seconds): how long each call into the student's notebook may take",
+)
+
+
+class CheckPlugin:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        seed: int,
+        include_hidden: bool,
+        hidden_files: Collection[Path] = (),
+    ) -> None:
+        self.transport = transport
+        self.seed = seed
+        self.include_hidden = include_hidden
+        # Every check in these files is hidden, marked or not.
+        self.hidden_files = frozenset(Path(path).resolve() for path in hidden_files)
+        self.results: list[CheckResult] = []
+        self.collection_errors: list[str] = []
+        self._points: dict[str, float] = {}
+
+    # -- configuration and collection ---------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if not self.include_hidden:
+            hidden = [item for item in items if self._hidden(item)]
+            if hidden:
+                config.hook.pytest_deselected(items=hidden)
+                items[:] = [item for item in items if item not in hidden]
+        cases = Counter(_function_id(item) for item in items)
+        for item in items:
+            marker = item.get_closest_marker("points")
+            if marker is None or not marker.args:
+                error = f"{item.nodeid}: every check needs @pytest.mark.points(n)"
+                self.collection_errors.append(error)
+                raise pytest.UsageError(error)
+            points = float(marker.args[0])
+            if marker.kwargs.get("shared"):
+                points /= cases[_function_id(item)]
+            self._points[item.nodeid] = points
+
+    def _hidden(self, item: pytest.Item) -> bool:
+        return item.get_closest_marker("hidden") is not None or item.path in self.hidden_files
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(str(report.longrepr))
+
+    # -- fixtures ---------------------------------------------------------------------------
+
+    @pytest.fixture
+    def notebook(self, request: pytest.FixtureRequest) -> Notebook:
+        """The student's notebook; ``notebook.call("relu", x)`` runs their function."""
+        marker = request.node.get_closest_marker("time_limit")
+        limit = float(marker.args[0]) if marker else DEFAULT_TIME_LIMIT
+        return Notebook(self.transport, timeout=limit)
+
+    @pytest.fixture(scope="session")
+    def run_seed(self) -> int:
+        """The run's seed, for inputs that several checks share (``rng`` is per check)."""
+        return self.seed
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """A generator seeded from the run's seed and the check's name: reproducible,
+        and independent of which other checks ran before."""
+        return np.random.default_rng([self.seed, zlib.crc32(request.node.nodeid.encode())])
+
+    # -- results ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results.append(self._result(item, call, report))
+
+    def _result(
+        self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
+    ) -> CheckResult:
+        max_points = self._points.get(item.nodeid, 0.0)
+        result = CheckResult(
+            name=item.name,
+            description=_description(item),
+            points=max_points if report.passed else 0.0,
+            max_points=max_points,
+            passed=report.passed,
+            hidden=self._hidden(item),
+            duration=report.duration,
+            outcome=CheckOutcome.PASSED if report.passed else CheckOutcome.FAILED,
+        )
+        if report.skipped:
+            result.passed, result.points, result.outcome = False, 0.0, CheckOutcome.FAILED
+            result.message = "This check was skipped."
+        elif call.excinfo is not None:
+            result.message, result.outcome = _explain(call.excinfo)
+        elif report.passed:
+            # A passing check may still have something to tell (which convention was met):
+            # it says so with pytest's record_property("note", text).
+            notes = [str(value) for key, value in report.user_properties if key == "note"]
+            result.message = "\n".join(notes)
+        return result
+
+
+def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:
+    """(message, outcome) for a check that raised."""
+    exc = excinfo.value
+    if isinstance(exc, CheckFailure):
+        return str(exc), CheckOutcome.FAILED
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip() or "The check's assertion failed."
+        return text, CheckOutcome.FAILED
+    return (
+        f"The check could not run to the end ({type(exc).__name__}: {exc}). "
+        "This is a problem in the check, not necessarily in your code; tell your instructor.",
+        CheckOutcome.ERROR,
+    )
+
+
+def _function_id(item: pytest.Item) -> str:
+    return item.nodeid.split("[", 1)[0]
+
+
+def _description(item: pytest.Item) -> str:
+    function: Callable[..., Any] | None = getattr(item, "function", None)
+    doc = (function.__doc__ or "").strip().splitlines() if function else []
+    text = doc[0].strip() if doc else item.name
+    callspec = getattr(item, "callspec", None)
+    return f"{text} [{callspec.id}]" if callspec is not None and doc else text

@@ -1,0 +1,1 @@
+"""Outputs layer: the student report, the class summary, tables and other tools' formats."""

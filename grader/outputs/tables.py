@@ -1,0 +1,56 @@
+"""A batch's data files: grades.csv for a spreadsheet or an LMS, results.json for programs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.grading.results import SubmissionResult, nngrade_version
+from grader.outputs.files import atomic_write_text, json_text
+from grader.outputs.wording import format_points
+
+__all__ = ["CSV_COLUMNS", "write_grades_csv", "write_results_json"]
+
+CSV_COLUMNS = (
+    "id",
+    "submission",
+    "score",
+    "max_score",
+    "status",
+    "reason",
+    "failed_checks",
+    "report",
+)
+
+
+def write_grades_csv(results: Sequence[SubmissionResult], path: Path) -> None:
+    """Write one row per submission, for a spreadsheet or an LMS upload."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for result in results:
+        writer.writerow(
+            [
+                result.id,
+                result.submission,
+                format_points(result.score),
+                format_points(result.max_score),
+                result.status,
+                result.reason,
+                "; ".join(check.name for check in result.failed_checks),
+                # Relative to the CSV so the output folder can be moved or zipped as a whole.
+                f"reports/{result.id}.html",
+            ]
+        )
+    atomic_write_text(path, buffer.getvalue())
+
+
+def write_results_json(results: Sequence[SubmissionResult], path: Path) -> None:
+    """Write every result as JSON that ``SubmissionResult.from_dict`` reads back."""
+    data = {
+        "nngrade_version": nngrade_version(),
+        "submissions": [result.to_dict() for result in results],
+    }
+    atomic_write_text(path, json_text(data))

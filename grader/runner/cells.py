@@ -1,0 +1,252 @@
+"""Run a submission's cells in its kernel, record what went wrong, keep going.
+
+``LiveNotebook`` executes the (neutralized) code cells in order. A cell that raises or
+times out is recorded and execution continues; a cell that kills the kernel is
+recorded, the kernel is restarted, the cells that succeeded are replayed, and
+execution continues after it; so does a cell that ran out of memory, to give the
+memory back. Failures caused by a limit or the sandbox are recorded in those terms.
+Afterwards it serves the checks' requests, recovering the same way when a call hangs
+or kills the kernel.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from grader._kernel.nngrade_protocol import (
+    OUTPUT_LIMIT,
+    CellEventKind,
+    GuardAttempt,
+    Op,
+    ProtocolError,
+    Reply,
+    StandIn,
+    Status,
+    decode_reply,
+)
+from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
+from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
+
+__all__ = ["CellEvent", "CodeCell", "LiveNotebook"]
+
+MAX_RESTARTS = 5
+AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
+
+
+@dataclass
+class CellEvent:
+    """A cell that did not simply run: it raised, timed out, killed the kernel or was skipped."""
+
+    cell: int  # 1-based position in the notebook
+    # Read back from JSON, the plain string (equal to the member; another version's kind is
+    # kept as written, and reports show it as it is).
+    kind: CellEventKind
+    summary: str  # one line for tables
+    detail: str = ""  # traceback lines, skipped text, ...
+    source_head: str = ""  # the cell's first line, to help find it
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    position: int  # 1-based position in the notebook, as the student counts cells
+    source: str  # after neutralization
+
+    @property
+    def head(self) -> str:
+        first = next((line for line in self.source.splitlines() if line.strip()), "")
+        return first.strip()[:80]
+
+
+class LiveNotebook:
+    """A submission's kernel after its cells ran: the transport the checks call through."""
+
+    def __init__(
+        self,
+        session: KernelSession,
+        cells: list[CodeCell],
+        cell_timeout: float,
+        notebook_timeout: float = float("inf"),
+    ) -> None:
+        self.session = session
+        self.cells = cells
+        self.cell_timeout = cell_timeout
+        # All cells together: 5,000 cells, or many cells each sleeping just under the
+        # cell timeout, must not hold up a batch for hours.
+        self.notebook_timeout = notebook_timeout
+        self.events: list[CellEvent] = []
+        self._succeeded: list[CodeCell] = []
+        self._restarts = 0
+
+    # -- running the notebook -------------------------------------------------------------
+
+    def run(self) -> None:
+        self._run_cells()
+        # What the kernel helper saw while the cells ran, even if they were cut short.
+        self._record_stand_ins()
+        self._record_guard_attempts()
+
+    def _run_cells(self) -> None:
+        deadline = time.monotonic() + self.notebook_timeout
+        for index, cell in enumerate(self.cells):
+            if not cell.source.strip():
+                continue
+            if time.monotonic() > deadline:
+                rest = sum(1 for c in self.cells[index:] if c.source.strip())
+                self._record(
+                    cell,
+                    CellEventKind.SKIPPED,
+                    f"not run, nor the {rest - 1:,} code cells after it: the notebook's cells "
+                    f"ran for more than {self.notebook_timeout:g} s in all",
+                )
+                return
+            if self._restarts > MAX_RESTARTS:
+                self._record(
+                    cell, CellEventKind.SKIPPED, "not run: the kernel was restarted too often"
+                )
+                continue
+            run = self.session.execute(cell.source, cell.position)
+            if run.status is CellRunStatus.OK:
+                self._succeeded.append(cell)
+            elif run.status is CellRunStatus.ERROR:
+                self._record_error(cell, run.reply)
+            elif run.status in (CellRunStatus.TIMEOUT, CellRunStatus.TIMEOUT_KILLED):
+                self._record(
+                    cell,
+                    CellEventKind.TIMEOUT,
+                    f"did not finish within {self.cell_timeout:g} s and was stopped",
+                    "The rest of the notebook was still run and graded.",
+                )
+                if run.status is CellRunStatus.TIMEOUT_KILLED:
+                    self._restart()
+            else:
+                hit = self._death()
+                self._record(
+                    cell, hit.kind, hit.summary, f"The kernel was restarted; {AFTER_RESTART}"
+                )
+                self._restart()
+            if run.output_chars >= OUTPUT_LIMIT:
+                self._record(
+                    cell,
+                    CellEventKind.LARGE_OUTPUT,
+                    f"printed more than {OUTPUT_LIMIT:,} characters; the rest was dropped",
+                )
+
+    def _restart(self) -> None:
+        self._restarts += 1
+        if self._restarts > MAX_RESTARTS:
+            return
+        self.session.restart()
+        for cell in list(self._succeeded):
+            run = self.session.execute(cell.source, cell.position)
+            if run.status is CellRunStatus.KERNEL_DIED:
+                self.session.restart()
+                break
+
+    def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
+        ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
+        lines = [_ANSI.sub("", line) for line in reply.get("traceback", [])]
+        detail = "\n".join(lines)[-4000:]
+        hit = classify_error(ename, evalue, self.session.limits)
+        if hit is None:
+            self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail)
+            return
+        if hit.restart:  # the cell's variables or processes may still hold what it took
+            detail = f"The kernel was restarted to free it; {AFTER_RESTART}\n\n{detail}"
+            self._restart()
+        self._record(cell, hit.kind, hit.summary, detail)
+
+    def _death(self) -> LimitHit:
+        return (self.session.last_exit or KernelExit()).explain(self.session.limits)
+
+    def _record_stand_ins(self) -> None:
+        """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
+        for cell, record in self._in_cells(self._ask(Op.STAND_INS).stand_ins):
+            self._record(
+                cell,
+                CellEventKind.STAND_IN,
+                f"line {record.lineno}: `{record.module}` is not installed where "
+                "notebooks are graded; the import was replaced by an empty stand-in",
+                "The rest of the cell still ran. Code that uses the module fails with "
+                "ModuleNotFoundError.",
+            )
+
+    def _record_guard_attempts(self) -> None:
+        """Note what the guard refused (imports of the grader's modules, its files) in
+        cells whose error did not already say so: a student may have caught the error."""
+        noted = {(e.cell, e.kind) for e in self.events}
+        for cell, attempt in self._in_cells(self._ask(Op.GUARD).attempts):
+            if (cell.position, CellEventKind.FORBIDDEN) in noted:
+                continue
+            noted.add((cell.position, CellEventKind.FORBIDDEN))
+            what = "import" if attempt.what == "import" else "open"
+            self._record(
+                cell,
+                CellEventKind.FORBIDDEN,
+                f"tried to {what} `{attempt.name}`, which belongs to the grader; "
+                "this was blocked, so code relying on it gets no credit",
+            )
+
+    def _ask(self, op: Op) -> Reply:
+        """What the kernel helper recorded while the cells ran (nothing if it cannot say)."""
+        reply, _ = self.request({"op": op, "id": op}, [], self.cell_timeout)
+        return reply
+
+    def _in_cells(self, records: Iterable[_Placed]) -> list[tuple[CodeCell, _Placed]]:
+        """Records that name the cell where something happened (by execution count), each
+        with its cell, leaving out those no cell of ours ran."""
+        by_position = {cell.position: cell for cell in self.cells}
+        found = []
+        for record in records:
+            if record.execution_count is None:
+                continue
+            position = self.session.execution_counts.get(record.execution_count)
+            if position in by_position:
+                found.append((by_position[position], record))
+        return found
+
+    def _record(self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "") -> None:
+        self.events.append(CellEvent(cell.position, kind, summary, detail, cell.head))
+
+    # -- the Transport the checks use ------------------------------------------------------
+
+    def request(
+        self, data: dict[str, Any], buffers: list[bytes], timeout: float
+    ) -> tuple[Reply, list[bytes]]:
+        if self._restarts > MAX_RESTARTS:
+            return Reply(Status.KERNEL_DIED), []
+        limit = self.session.limits.value_size
+        try:
+            raw, out = self.session.request({**data, "max_bytes": limit}, buffers, timeout)
+        except CallTimeout as exc:
+            if not exc.recovered:
+                self._restart()
+            return Reply(Status.TIMEOUT), []
+        except KernelDied:
+            reason = self._death().summary
+            self._restart()
+            return Reply(Status.KERNEL_DIED, reason=reason), []
+        if sum(len(b) for b in out) > limit:  # the helper in the kernel was tampered with
+            message = f"the value is larger than the {format_size(limit)} limit"
+            return Reply(Status.UNENCODABLE, message=message), []
+        try:
+            return decode_reply(raw), out
+        except ProtocolError as exc:
+            # nngrade's fault (or a tampered helper's), never the student's, and never a
+            # reason to stop the batch: the call fails with nngrade's own explanation.
+            return Reply(Status.BRIDGE_ERROR, message=f"its reply could not be read: {exc}"), []
+
+    @property
+    def generation(self) -> int:
+        return self.session.generation
+
+    def describe_cell(self, execution_count: int | None) -> str | None:
+        if execution_count is None:
+            return None
+        position = self.session.execution_counts.get(execution_count)
+        return f"cell {position}" if position and position > 0 else None

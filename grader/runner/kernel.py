@@ -1,0 +1,336 @@
+"""One student's Jupyter kernel: started fresh, driven by nbclient, reachable over a comm.
+
+``KernelSession`` owns the kernel's whole life: start in its ``KernelBox`` (sandbox,
+limits, private working directory), execute one cell with a timeout (interrupting,
+then giving up on, a runaway cell), exchange data-only requests with the kernel
+helper, restart, and always shut down. The connection uses IPC sockets in the box's
+connection folder: TCP loopback does not cross the sandbox's network namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import uuid
+from enum import StrEnum
+from pathlib import Path
+from queue import Empty
+from time import monotonic
+from typing import Any
+
+import nbformat
+import zmq
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets import Instance
+
+from grader._kernel.nngrade_protocol import COMM_TARGET
+from grader.runner.limits import KernelExit, Limits
+from grader.runner.sandbox import KernelBox
+
+__all__ = ["CallTimeout", "CellRun", "CellRunStatus", "KernelDied", "KernelSession"]
+
+SETUP_CODE = "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
+INTERRUPT_GRACE = 3.0
+EXIT_REPORT_WAIT = 3.0  # seconds to wait for a dead kernel's launcher to say how it ended
+# Room for a cell's outputs on top of the largest value a call may return.
+MESSAGE_HEADROOM = 16 * 2**20
+
+
+class KernelDied(RuntimeError):
+    """The kernel process exited while it was working for us."""
+
+
+class CallTimeout(TimeoutError):
+    """A request did not finish in time; ``recovered`` if the interrupt brought it back."""
+
+    def __init__(self, recovered: bool) -> None:
+        super().__init__("interrupted" if recovered else "kernel not responding")
+        self.recovered = recovered
+
+
+class _FixedSpecs(KernelSpecManager):
+    """Every notebook runs on the grader's own interpreter, whatever kernelspec it names."""
+
+    spec = Instance(KernelSpec)
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        return self.spec
+
+
+class CellRunStatus(StrEnum):
+    """How one cell's execution ended (nbclient's view; the kernel helper is not involved)."""
+
+    OK = "ok"
+    ERROR = "error"  # the cell raised: the execute reply says what
+    TIMEOUT = "timeout"  # interrupted, and the kernel answered the interrupt
+    TIMEOUT_KILLED = "timeout_killed"  # the kernel did not answer: restart it
+    KERNEL_DIED = "kernel_died"
+
+
+class CellRun:
+    """How one cell's execution ended, with nbclient's execute reply."""
+
+    def __init__(self, status: CellRunStatus, reply: dict[str, Any] | None = None) -> None:
+        self.status = status
+        self.reply = reply or {}
+        self.output_chars = 0
+
+
+class _Client(NotebookClient):
+    """nbclient that counts output instead of keeping it: a flood costs no memory."""
+
+    def output(self, outs: Any, msg: dict[str, Any], display_id: Any, cell_index: int) -> None:
+        content = msg.get("content", {})
+        self.output_chars += len(content.get("text", "")) + sum(
+            len(str(v)) for v in content.get("data", {}).values()
+        )
+        return None
+
+    output_chars = 0
+
+
+class KernelSession:
+    """A kernel for one submission. Use as a context manager; it always cleans up."""
+
+    def __init__(self, box: KernelBox, *, cell_timeout: float, startup_timeout: float = 60) -> None:
+        self.box = box
+        self.cell_timeout = cell_timeout
+        self.startup_timeout = startup_timeout
+        self._loop = asyncio.new_event_loop()
+        self._client: _Client | None = None
+        self._comm_id = ""
+        self.execution_counts: dict[int, int] = {}
+        self.last_exit: KernelExit | None = None  # how the kernel ended, when it died
+        self._starts = 0
+
+    @property
+    def generation(self) -> int:
+        """How many times the kernel was started: objects it holds live for one generation."""
+        return self._starts
+
+    @property
+    def limits(self) -> Limits:
+        return self.box.sandbox.limits
+
+    def __enter__(self) -> KernelSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._run(self._start())
+
+    def restart(self) -> None:
+        self._run(self._shutdown())
+        self._run(self._start())
+
+    def close(self) -> None:
+        try:
+            self._run(self._shutdown())
+        finally:
+            self._loop.close()
+
+    async def _start(self) -> None:
+        spec = KernelSpec(
+            argv=self.box.argv(),
+            display_name="nngrade",
+            language="python",
+            # A signal to the kernel's process group would also reach bwrap and end the
+            # sandbox: interrupt over the control channel instead.
+            interrupt_mode="message",
+        )
+        km = AsyncKernelManager(
+            kernel_name="nngrade",
+            kernel_spec_manager=_FixedSpecs(spec=spec),
+            transport="ipc",
+            ip=str(self.box.conn_dir / "ipc"),
+        )
+        self._starts += 1
+        km.connection_file = str(self.box.conn_dir / f"kernel-{self._starts}.json")
+        km.write_connection_file()
+        self.box.prepare_connection_file(Path(km.connection_file))
+        # zmq drops a peer that sends a larger message: a patched helper cannot flood us.
+        km.context.setsockopt(zmq.MAXMSGSIZE, self.limits.value_size + MESSAGE_HEADROOM)
+        client = _Client(
+            nbformat.v4.new_notebook(),
+            km=km,
+            timeout=self.cell_timeout,
+            startup_timeout=self.startup_timeout,
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            record_timing=False,
+            extra_arguments=["--HistoryManager.enabled=False", "--IPKernelApp.quiet=True"],
+        )
+        self._client = client
+        await client.async_start_new_kernel(
+            cwd=str(self.box.cwd),
+            env=self.box.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        await client.async_start_new_kernel_client()
+        self.execution_counts = {}
+        self._comm_id = uuid.uuid4().hex
+        setup = await self._execute(SETUP_CODE, cell_index=-1)
+        if setup.status is not CellRunStatus.OK:
+            raise KernelDied(f"the kernel helper did not start: {setup.reply.get('evalue', '')}")
+        assert client.kc is not None
+        client.kc.session.send(
+            client.kc.shell_channel.socket,
+            "comm_open",
+            {"comm_id": self._comm_id, "target_name": COMM_TARGET, "data": {}},
+        )
+
+    async def _shutdown(self) -> None:
+        client, self._client = self._client, None
+        if client is None or client.km is None:
+            return
+        try:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            if await ensure_async(client.km.is_alive()):
+                await ensure_async(client.km.shutdown_kernel(now=True))
+        finally:
+            await ensure_async(client.km.cleanup_resources())
+
+    # -- cells ----------------------------------------------------------------------------
+
+    def execute(self, source: str, cell_index: int) -> CellRun:
+        """Run one cell. On a timeout the cell is interrupted; ``TIMEOUT_KILLED`` means the
+        kernel did not answer the interrupt and the caller must restart it."""
+        return self._run(self._execute(source, cell_index))
+
+    async def _execute(self, source: str, cell_index: int) -> CellRun:
+        client = self._require_client()
+        # Built directly: new_code_cell validates against the schema, 15% of a short cell.
+        cell = nbformat.from_dict(
+            {"id": "cell", "cell_type": "code", "metadata": {}, "source": source}
+            | {"outputs": [], "execution_count": None}
+        )
+        # nbclient writes the executed cell back into its notebook by index.
+        client.nb.cells = [cell]
+        replies: list[dict[str, Any]] = []
+        client.on_cell_executed = lambda **kw: replies.append(kw["execute_reply"])
+        client.output_chars = 0
+        try:
+            await client.async_execute_cell(cell, 0)
+        except DeadKernelError:
+            self.last_exit = self._exit_of(client)
+            return CellRun(CellRunStatus.KERNEL_DIED)
+        except CellTimeoutError:
+            run = CellRun(CellRunStatus.TIMEOUT)
+            if not await self._interrupt_and_wait():
+                run.status = CellRunStatus.TIMEOUT_KILLED
+            return run
+        reply = replies[-1]["content"] if replies else {}
+        count = reply.get("execution_count")
+        if isinstance(count, int):
+            self.execution_counts[count] = cell_index
+        ok = reply.get("status") == "ok"  # nbclient's execute reply, not the helper's
+        run = CellRun(CellRunStatus.OK if ok else CellRunStatus.ERROR, reply)
+        run.output_chars = client.output_chars
+        return run
+
+    async def _interrupt_and_wait(self) -> bool:
+        """Interrupt the kernel and wait for the interrupted request's reply.
+
+        ipykernel aborts requests queued behind an unanswered one, so nothing new may be
+        sent before this reply arrives. False if the kernel did not answer in time.
+        """
+        client = self._require_client()
+        assert client.km is not None and client.kc is not None
+        await ensure_async(client.km.interrupt_kernel())
+        deadline = monotonic() + INTERRUPT_GRACE
+        while (remaining := deadline - monotonic()) > 0:
+            try:
+                msg = await client.kc.shell_channel.get_msg(timeout=remaining)
+            except Empty:
+                break
+            if msg["msg_type"] == "execute_reply":
+                return True
+        return False
+
+    # -- requests over the comm -----------------------------------------------------------
+
+    def request(
+        self, data: dict[str, Any], buffers: list[bytes], timeout: float
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """Send one request to the kernel helper and wait for its reply, as it came (the
+        transport, ``LiveNotebook``, decodes it).
+
+        Raises ``CallTimeout`` (after interrupting the kernel) or ``KernelDied``.
+        """
+        return self._run(self._request(data, buffers, timeout))
+
+    async def _request(
+        self, data: dict[str, Any], buffers: list[bytes], timeout: float
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        client = self._require_client()
+        assert client.kc is not None and client.km is not None
+        client.kc.session.send(
+            client.kc.shell_channel.socket,
+            "comm_msg",
+            {"comm_id": self._comm_id, "data": data},
+            buffers=buffers,
+        )
+        reply = await self._await_reply(data["id"], timeout)
+        if reply is None:
+            await ensure_async(client.km.interrupt_kernel())
+            late = await self._await_reply(data["id"], INTERRUPT_GRACE)
+            raise CallTimeout(recovered=late is not None)
+        return reply
+
+    async def _await_reply(
+        self, request_id: int, timeout: float
+    ) -> tuple[dict[str, Any], list[bytes]] | None:
+        client = self._require_client()
+        assert client.kc is not None and client.km is not None
+        deadline = monotonic() + timeout
+        while (remaining := deadline - monotonic()) > 0:
+            try:
+                msg = await client.kc.iopub_channel.get_msg(timeout=min(remaining, 0.5))
+            except Empty:
+                if not await ensure_async(client.km.is_alive()):
+                    self.last_exit = self._exit_of(client)
+                    raise KernelDied("the kernel died during a call") from None
+                continue
+            content = msg["content"]
+            if (
+                msg["msg_type"] == "comm_msg"
+                and content.get("comm_id") == self._comm_id
+                and content.get("data", {}).get("id") == request_id
+            ):
+                return content["data"], [bytes(b) for b in msg.get("buffers", [])]
+        return None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _exit_of(self, client: _Client) -> KernelExit:
+        """How the dead kernel ended: the launcher's report, else the exit status."""
+        process = getattr(getattr(client.km, "provisioner", None), "process", None)
+        if process is not None:
+            # The kernel's death can be noticed before the launcher has written its report.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=EXIT_REPORT_WAIT)
+        try:
+            return KernelExit.from_launcher(json.loads(self.box.exit_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return KernelExit.from_returncode(process.poll() if process is not None else None)
+
+    def _require_client(self) -> _Client:
+        if self._client is None:
+            raise KernelDied("the kernel is not running")
+        return self._client
+
+    def _run(self, coro: Any) -> Any:
+        return self._loop.run_until_complete(coro)

@@ -1,0 +1,116 @@
+"""The BCE assignment (seed 004) end to end: real kernels, torch, the bundled digits."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.grading.results import SubmissionResult
+
+pytestmark = pytest.mark.kernel
+
+FULL = 10.0
+DEFINITIONS_ONLY = "only definitions (imports, functions, classes, assignments) run"
+
+
+def failed(result: SubmissionResult) -> dict[str, str]:
+    return {c.name: c.message for c in result.checks if not c.passed}
+
+
+def test_solution_full_marks_template_zero(graded_bce: dict[str, SubmissionResult]) -> None:
+    solution, template = graded_bce["solution"], graded_bce["template"]
+    assert (solution.score, solution.max_score) == (FULL, FULL)
+    assert (template.score, template.max_score) == (0, FULL)
+    assert "`net` is None" in failed(template)["test_net_architecture"]
+
+
+def test_correct_notebook_and_what_was_skipped(graded_bce: dict[str, SubmissionResult]) -> None:
+    result = graded_bce["correct"]
+    assert result.score == FULL
+    skipped = [e for e in result.cells if e.kind == "skipped"]
+    # The training loop (cell 11) and the top-level expressions never ran.
+    assert {e.cell for e in skipped} == {3, 9, 11}
+    assert all(DEFINITIONS_ONLY in e.summary for e in skipped)
+    assert any(e.source_head.startswith("for epoch in range(200)") for e in skipped)
+
+
+def test_seed_formula_gets_partial_credit_and_the_clamping_advice(
+    graded_bce: dict[str, SubmissionResult],
+) -> None:
+    result = graded_bce["seed_formula"]
+    bad = failed(result)
+    assert set(bad) == {"test_bce_saturated_outputs", "test_bce_accepts_numpy_arrays"}
+    assert result.score == FULL - 2
+    message = bad["test_bce_saturated_outputs"]
+    assert "returned nan for y_hat = [0.0, 1.0, 0.0, 1.0" in message
+    assert "torch.nn.BCELoss gives 40.2408" in message and "clamps each log term at -100" in message
+    assert "cell 5, line 2, in bce_loss" in bad["test_bce_accepts_numpy_arrays"]
+
+
+def test_seed_data_cell_uses_stand_ins_for_missing_modules(
+    graded_bce: dict[str, SubmissionResult],
+) -> None:
+    events = [e for e in graded_bce["seed_formula"].cells if e.cell == 3]
+    assert [e.summary.split("`")[1] for e in events if e.kind == "stand_in"] == [
+        "fastai",
+        "torchvision",
+    ]
+    assert [e.summary for e in events if e.kind == "error"] == [
+        "NameError: name 'untar_data' is not defined"
+    ]
+
+
+def test_sum_instead_of_mean_names_the_factor(graded_bce: dict[str, SubmissionResult]) -> None:
+    bad = failed(graded_bce["sum_not_mean"])
+    assert (
+        "It is 20 times the expected value (the sum over the batch instead of the mean"
+        in (bad["test_bce_values[(n, 1)]"])
+    )
+    assert "divide by n = 5" in bad["test_bce_saturated_outputs"]
+
+
+def test_accuracy_as_a_count(graded_bce: dict[str, SubmissionResult]) -> None:
+    result = graded_bce["accuracy_count"]
+    bad = failed(result)
+    assert set(bad) == {
+        "test_accuracy_values[(n, 1)]",
+        "test_accuracy_values[(n,)]",
+        "test_accuracy_edge_cases",
+    }
+    assert (
+        "a count of correct predictions instead of a fraction" in bad["test_accuracy_values[(n,)]"]
+    )
+    assert result.score == FULL - 2
+
+
+def test_wrong_architecture_names_the_layer(graded_bce: dict[str, SubmissionResult]) -> None:
+    bad = failed(graded_bce["wrong_architecture"])
+    assert "Layer 2 is Sigmoid where ReLU was expected" in bad["test_net_architecture"]
+    # Without the final sigmoid the outputs are not probabilities: said so, not "clamp".
+    assert "end net with a Sigmoid" in bad["test_training_with_bce_loss"]
+    assert "test_training_tells_digits_apart" in bad and graded_bce["wrong_architecture"].score == 6
+
+
+def test_a_float_loss_cannot_train(graded_bce: dict[str, SubmissionResult]) -> None:
+    result = graded_bce["loss_as_float"]
+    # The visible training check says why; the hidden one on the digits gives no credit
+    # for a run that cannot train (2 points, as when training was one 2-point check).
+    assert set(failed(result)) == {
+        "test_training_with_bce_loss",
+        "test_training_tells_digits_apart",
+    }
+    assert "returned a float" in failed(result)["test_training_with_bce_loss"]
+    assert "does not run to the end" in failed(result)["test_training_tells_digits_apart"]
+    assert result.score == FULL - 2
+
+
+def test_failing_data_cell_costs_nothing(graded_bce: dict[str, SubmissionResult]) -> None:
+    result = graded_bce["data_cell_fails"]
+    assert result.score == FULL
+    errors = [e for e in result.cells if e.kind == "error"]
+    assert len(errors) == 1 and "mnist.npz" in errors[0].summary
+
+
+def test_visible_and_hidden_points(graded_bce: dict[str, SubmissionResult]) -> None:
+    checks = graded_bce["solution"].checks
+    assert sum(c.max_points for c in checks if not c.hidden) == FULL - 1
+    assert [c.name for c in checks if c.hidden] == ["test_training_tells_digits_apart"]

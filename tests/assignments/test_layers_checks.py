@@ -1,0 +1,214 @@
+"""The layers assignment's checks on variations of the solution, in process (no kernel):
+the diagnoses that need no notebook of their own."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from grader.checks.notebook import InProcessTransport
+from grader.grading.assignment import Assignment
+from grader.grading.engine import run_checks
+from grader.grading.results import CheckResult
+
+ROOT = Path(__file__).resolve().parents[2] / "assignments" / "layers"
+ASSIGNMENT = Assignment.load(ROOT)
+FULL, VISIBLE = 31.0, 25.0
+
+
+@pytest.fixture
+def solution(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The solution's definitions (not its training cell) as one source text."""
+    monkeypatch.syspath_prepend(str(ROOT))  # common/ and dataset/, as in the kernel
+    cells = nbformat.read(ROOT / "solution.ipynb", as_version=4).cells
+    return "\n\n".join(
+        c.source for c in cells if c.cell_type == "code" and "for i in" not in c.source
+    )
+
+
+def grade(source: str, *, include_hidden: bool = True, **changes: str) -> dict[str, CheckResult]:
+    for old, new in changes.values():
+        assert old in source, old
+        source = source.replace(old, new)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(source, "notebook", "exec"), namespace)  # noqa: S102 - our own test code
+    results = run_checks(
+        ASSIGNMENT, InProcessTransport(namespace), seed=5, include_hidden=include_hidden
+    )
+    return {r.name: r for r in results}
+
+
+def failed(results: dict[str, CheckResult]) -> dict[str, str]:
+    return {name: r.message for name, r in results.items() if not r.passed}
+
+
+def score(results: dict[str, CheckResult]) -> float:
+    return sum(r.points for r in results.values())
+
+
+def test_solution_scores_full_marks_and_self_checks_see_no_hidden_check(solution: str) -> None:
+    results = grade(solution)
+    assert score(results) == FULL and not failed(results)
+    visible = grade(solution, include_hidden=False)
+    assert sum(r.max_points for r in visible.values()) == VISIBLE
+    assert not any(r.hidden for r in visible.values())
+
+
+def test_loss_divided_by_the_batch_size_twice(solution: str) -> None:
+    results = grade(
+        solution,
+        loss=(
+            "        self.loss = cross_entropy_error(self.y, self.t)\n",
+            "        self.loss = cross_entropy_error(self.y, self.t) / len(x)\n",
+        ),
+    )
+    bad = failed(results)
+    forward = {f"test_softmax_with_loss_forward[{t}]" for t in ("one_hot", "labels")}
+    backward = {f"test_softmax_with_loss_backward[{t}]" for t in ("one_hot", "labels")}
+    net = {f"test_net_gradient[{g}]" for g in ("W1", "b1", "W2", "b2", "W3", "b3")}
+    assert forward | backward | net <= set(bad)
+    assert "(divided by the batch size m = 3 twice; divide by m once)" in bad[min(forward)]
+    # The backward is right; the forward it is judged against is not: a factor of m.
+    assert "Every value is 3 times the expected one" in bad[min(backward)]
+    assert (
+        "the loss is divided by it twice, which makes numerical_gradient m times too small"
+        in (bad["test_net_gradient[W3]"])
+    )
+
+
+def test_backward_that_keeps_the_first_forward(solution: str) -> None:
+    bad = failed(
+        grade(
+            solution,
+            sigmoid=(
+                "        out = sigmoid(x)\n        self.out = out\n",
+                "        out = sigmoid(x)\n"
+                "        if self.out is None:  # only the first forward is kept\n"
+                "            self.out = out\n",
+            ),
+        )
+    )
+    assert set(bad) == {"test_backward_follows_the_latest_forward[Sigmoid]"}
+    assert (
+        "forward must save what backward needs (the mask, the output, x) on every call"
+        in (bad["test_backward_follows_the_latest_forward[Sigmoid]"])
+    )
+
+
+def test_relu_with_half_a_gradient_at_zero(solution: str) -> None:
+    bad = failed(
+        grade(
+            solution,
+            relu=(
+                "        dx[self.mask] = 0\n",
+                "        dx[self.mask] = 0\n        dx[self.x0] = dx[self.x0] / 2\n",
+            ),
+            save=(
+                "        self.mask = (x <= 0)\n",
+                "        self.mask = (x < 0)\n        self.x0 = (x == 0)\n",
+            ),
+        )
+    )
+    assert set(bad) == {"test_relu_convention_at_zero"}
+    assert (
+        "returned 2.5, 2.5 where x = 0; expected either 0 at both (the mask x <= 0)"
+        in (bad["test_relu_convention_at_zero"])
+    )
+
+
+def test_a_consistent_but_wrong_network_is_caught_by_the_hidden_checks(solution: str) -> None:
+    """The loss a sum over the batch and backward without the mean: gradient and
+    numerical_gradient agree, so only the comparison with the reference shows it."""
+    results = grade(
+        solution,
+        loss=(
+            "        self.loss = cross_entropy_error(self.y, self.t)\n",
+            "        self.loss = cross_entropy_error(self.y, self.t) * len(x)\n",
+        ),
+        one_hot=(
+            "            dx = (self.y - self.t) / batch_size\n",
+            "            dx = (self.y - self.t)\n",
+        ),
+    )
+    bad = failed(results)
+    assert not any(name.startswith("test_net_gradient[") for name in bad)
+    message = bad["test_net_matches_reference[W2]"]
+    assert "agrees with net.numerical_gradient(x, t) but not with the gradient of the network" in (
+        message
+    )
+    assert "Every value is 7 times the expected one (the mean over the batch is missing" in message
+    assert "so the loss itself is likely wrong (a sum instead of the mean over the batch" in message
+
+
+def test_layers_that_copy_the_weights(solution: str) -> None:
+    results = grade(
+        solution,
+        copy=(
+            "        self.W = W\n        self.b = b\n",
+            "        self.W = W.copy()\n        self.b = b.copy()\n",
+        ),
+    )
+    bad = failed(results)
+    # numerical_gradient perturbs net.params, which the layers no longer see; each layer on
+    # its own is right.
+    network = {c for c, r in results.items() if r.hidden and "layer_matches" not in c}
+    assert set(bad) == {c for c in results if c.startswith("test_net_gradient[")} | network
+    assert (
+        "changing the arrays in net.params does not change net.loss(x, t)"
+        in (bad["test_net_gradient[W1]"])
+    )
+
+
+def test_params_of_the_wrong_shape_are_named_and_stop_the_network_checks(solution: str) -> None:
+    results = grade(
+        solution,
+        shape=(
+            "np.random.randn(hidden_size, hidden_size2)",
+            "np.random.randn(hidden_size2, hidden_size)",
+        ),
+    )
+    bad = failed(results)
+    assert bad["test_net_params"] == (
+        "ThreeLayerNet(6, 5, 4, 3).params['W2'] is an array of shape (4, 5) and dtype float64; "
+        "for the layer sizes (6, 5, 4, 3) expected an array of shape (5, 4)."
+    )
+    assert "so this check cannot run until that works" in bad["test_net_gradient[W1]"]
+    assert all(name.startswith(("test_net", "test_sgd")) for name in bad)
+
+
+def test_visible_checks_and_their_helpers_do_not_import_the_reference() -> None:
+    """Students get the visible checks (and nngrade) to self-check, never reference/."""
+    checks_library = ROOT.parent.parent / "grader" / "checks"
+    visible = Assignment.load(ROOT).checks
+    assert len(visible) == 2
+    for path in (*visible, *sorted(checks_library.glob("*.py"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not {m for m in imported if m.split(".")[0] == "reference"}, path.name
+    assert "reference" in (ROOT / "hidden_layer_classes.py").read_text(encoding="utf-8")
+
+
+# A kernel prints the overflow warning and goes on; this process would turn it into an error.
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_a_softmax_that_overflows_is_caught_by_the_hidden_checks(solution: str) -> None:
+    bad = failed(
+        grade(
+            solution,
+            softmax=(
+                "        self.y = softmax(x)\n",
+                "        self.y = np.exp(x) / np.sum(np.exp(x), axis=1, keepdims=True)\n",
+            ),
+        )
+    )
+    assert set(bad) == {"test_layer_matches_reference[SoftmaxWithLoss]"}
+    message = bad["test_layer_matches_reference[SoftmaxWithLoss]"]
+    assert message.startswith(
+        "SoftmaxWithLoss works for ordinary inputs but not for large scores (near 1000):\n"
+    )
+    assert "unless the maximum of each row is subtracted first" in message

@@ -1,0 +1,36 @@
+"""The PyTorch MLP assignment's checks on a plain Python "student", in process (no kernel):
+what the hidden check of Net's output catches that the visible layer list cannot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from grader.checks.notebook import InProcessTransport
+from grader.grading.assignment import Assignment
+from grader.grading.engine import run_checks
+
+ASSIGNMENT = Assignment.load(Path(__file__).resolve().parents[2] / "assignments" / "torch_mlp")
+
+
+class OneReluMissing(nn.Module):
+    """The asked layers, but forward() skips the second ReLU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer1, self.layer2 = nn.Linear(784, 128), nn.Linear(128, 64)
+        self.layer3, self.relu = nn.Linear(64, 10), nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer3(self.layer2(self.relu(self.layer1(x.view(-1, 784)))))
+
+
+def test_a_missing_relu_passes_the_visible_layer_list_and_fails_the_hidden_output() -> None:
+    transport = InProcessTransport({"Net": OneReluMissing})
+    results = {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=2, include_hidden=True)}
+    assert results["test_architecture"].passed
+    forward = results["test_forward_of_its_own_weights"]
+    assert forward.hidden and not forward.passed
+    assert "is not Linear → ReLU → Linear → ReLU → Linear of its own weights" in forward.message

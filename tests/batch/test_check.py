@@ -1,0 +1,90 @@
+"""``check_notebook``, what ``nngrade check`` runs, without the command line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.batch import check as check_module
+from grader.batch.check import CheckError, check_notebook
+from grader.grading.assignment import Assignment
+from grader.grading.engine import GradingOptions, new_result
+from grader.grading.results import CheckResult, SubmissionResult
+from grader.outputs.github import CheckOutputs
+from grader.runner.sandbox import Sandbox
+from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
+
+
+@pytest.mark.kernel
+def test_a_failing_notebook_is_reported_everywhere_asked(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    ci = CheckOutputs(junit=tmp_path / "j.xml", json=tmp_path / "r.json", step_summary=summary)
+    sandboxes: list[Sandbox] = []
+    run = check_notebook(
+        NOTEBOOKS / "d_relu_zero_wrong.ipynb",
+        GradingOptions(cell_timeout=CELL_TIMEOUT, seed=SEED),
+        assignment_dir=RELU,
+        report_dir=tmp_path / "reports",
+        ci=ci,
+        on_sandbox=sandboxes.append,
+    )
+    assert not run.passed and run.note == "" and run.assignment.root == RELU.resolve()
+    assert (run.result.mode, run.result.score, run.result.max_score) == ("check", 5.5, 9.0)
+    assert not any(check.hidden for check in run.result.checks)
+    assert run.report == tmp_path / "reports" / "d_relu_zero_wrong.html" and run.report.is_file()
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 5.5
+    assert (tmp_path / "j.xml").is_file() and "5.5/9" in summary.read_text()
+    assert run.notices[0] == "::notice title=Autograding complete::Points 5.5/9"
+    assert [s.mode for s in sandboxes] == [run.result.sandbox]  # chosen once, and used
+
+
+def fake_grading(monkeypatch: pytest.MonkeyPatch, status: str = "graded") -> list[Any]:
+    """grade_notebook replaced: no kernel; returns what it was given."""
+    calls: list[Any] = []
+
+    def grade(assignment: Assignment, path: Path, options: GradingOptions) -> SubmissionResult:
+        calls.append(options)
+        result = new_result(assignment, options, "mine", path.name, str(path))
+        result.status, result.reason = status, "" if status == "graded" else "it is broken"
+        result.checks = [CheckResult("test_relu", "relu", 1.0, 1.0, True)]
+        return result
+
+    monkeypatch.setattr(check_module, "grade_notebook", grade)
+    return calls
+
+
+def test_only_visible_checks_and_a_report_beside_the_notebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = fake_grading(monkeypatch)
+    notebook = tmp_path / "mine.ipynb"
+    shutil.copy(NOTEBOOKS / "correct.ipynb", notebook)
+    run = check_notebook(notebook, GradingOptions(seed=3), assignment_dir=RELU)
+    assert calls == [GradingOptions(seed=3, include_hidden=False)]
+    assert run.passed and run.report == tmp_path / "mine.html" and run.report.is_file()
+    assert run.notices == []  # not in GitHub Actions
+
+
+def test_a_notebook_that_was_not_graded_still_reaches_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_grading(monkeypatch, status="ungradable")
+    ci = CheckOutputs(json=tmp_path / "r.json")
+    run = check_notebook(NOTEBOOKS / "correct.ipynb", GradingOptions(), assignment_dir=RELU, ci=ci)
+    assert not run.passed and run.report is None
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "ungradable"
+
+
+def test_what_cannot_be_checked_at_all_is_a_check_error(tmp_path: Path) -> None:
+    with pytest.raises(CheckError, match="nope.ipynb: no such file"):
+        check_notebook(tmp_path / "nope.ipynb", GradingOptions(), assignment_dir=RELU)
+    with pytest.raises(CheckError, match="not an assignment folder"):
+        check_notebook(NOTEBOOKS / "correct.ipynb", GradingOptions(), assignment_dir=tmp_path)
+    notebook = tmp_path / "mine.ipynb"
+    shutil.copy(NOTEBOOKS / "correct.ipynb", notebook)
+    with pytest.raises(CheckError, match="does not say which assignment it belongs to"):
+        check_notebook(notebook, GradingOptions())

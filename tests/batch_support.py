@@ -1,0 +1,112 @@
+"""Helpers for tests that run batches: an executor without kernels, what must not depend
+on how a batch ran, a command-line run to interrupt, and the processes it leaves."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+from grader.batch.sources import Submission
+from grader.grading.assignment import Assignment
+from grader.grading.engine import GradingOptions, new_result
+from grader.grading.results import SubmissionResult
+
+
+class ScriptedExecutor:
+    """Answers without kernels, in reverse order: a result per submission (its score the
+    length of its id), then ``extra`` ids (a late duplicate, a stray id), or fewer with
+    ``drop``; or ``stop`` raised after ``stop_after`` results. Records what it was given."""
+
+    def __init__(
+        self,
+        extra: Sequence[str] = (),
+        drop: int = 0,
+        stop: BaseException | None = None,
+        stop_after: int = 0,
+    ) -> None:
+        self.extra, self.drop = extra, drop
+        self.stop, self.stop_after = stop, stop_after
+        self.closed = False
+        self.given: list[tuple[list[Submission], GradingOptions]] = []
+
+    def grade(
+        self, assignment: Assignment, submissions: Sequence[Submission], options: GradingOptions
+    ) -> Generator[SubmissionResult, None, None]:
+        self.given.append((list(submissions), options))
+        try:
+            keep = submissions[: len(submissions) - self.drop]
+            for count, id in enumerate([s.id for s in reversed(keep)] + list(self.extra)):
+                if self.stop is not None and count == self.stop_after:
+                    raise self.stop
+                result = new_result(assignment, options, id, f"{id}.ipynb", id)
+                result.score = len(id)
+                yield result
+        finally:
+            self.closed = True
+
+
+def essentials(result: SubmissionResult) -> dict[str, Any]:
+    """What must not depend on how a batch was run: everything but times and places."""
+    return {
+        "id": result.id,
+        "status": result.status,
+        "score": result.score,
+        "checks": [(c.name, c.points, c.message) for c in result.checks],
+        "cells": [(e.cell, e.kind, e.summary) for e in result.cells],
+        "seed": result.seed,
+    }
+
+
+def nngrade(*args: str | Path) -> subprocess.Popen[str]:
+    command = [str(Path(sys.executable).with_name("nngrade")), "grade", *map(str, args)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def stored(out: Path) -> int:
+    try:
+        with sqlite3.connect(out / "gradebook.sqlite") as db:
+            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def interrupt_after(process: subprocess.Popen[str], out: Path, count: int, how: int) -> str:
+    deadline = time.monotonic() + 120
+    while stored(out) < count and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(how)
+    stdout, stderr = process.communicate(timeout=60)
+    return stdout + stderr
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent that is gone to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def descendants_of(pid: int) -> list[int]:
+    """Processes (workers, kernels) whose chain of parents leads to ``pid``."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found: list[int] = []
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found += frontier
+    return found

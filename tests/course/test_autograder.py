@@ -1,0 +1,163 @@
+"""nngrade gradescope: the autograder zip, and its run_autograder run against a fake
+/autograder tree as Gradescope would run it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import stat
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli.commands import main
+from grader.course.autograder import ROOT_ENV
+from tests.conftest import RELU
+from tests.course_samples import SOLUTION, WRONG, student_env, write_course, write_notebook
+
+
+@pytest.fixture(scope="module")
+def autograder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("gradescope")
+    out = tmp / "autograder.zip"
+    course = write_course(tmp / "course")
+    run = CliRunner().invoke(
+        main, ["gradescope", str(course), "--out", str(out), "--timeout", "10"]
+    )
+    assert run.exit_code == 0, run.output
+    return out
+
+
+def test_the_zip_holds_the_scripts_and_a_full_copy_but_no_solution(autograder: Path) -> None:
+    with zipfile.ZipFile(autograder) as archive:
+        names = sorted(archive.namelist())
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in archive.infolist()}
+        everything = b"".join(archive.read(name) for name in names)
+    assert names == [
+        "assignment/assignment.toml",
+        "assignment/data.txt",
+        "assignment/packages/answers/__init__.py",
+        "assignment/template.ipynb",
+        "assignment/test_square.py",
+        "assignment/test_square_hidden.py",
+        "nngrade-constraints.txt",
+        "run_autograder",
+        "setup.sh",
+    ]
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755  # unzip keeps these
+    assert b"SOLUTION-MARKER" not in everything and b"REFERENCE-MARKER" in everything
+    assert b"://" not in everything  # no package index is named by nngrade
+
+
+def unpack(autograder: Path, root: Path) -> Path:
+    """Gradescope's layout: the zip in root/source (modes kept, as unzip does), and
+    run_autograder copied to the root."""
+    source = root / "source"
+    with zipfile.ZipFile(autograder) as archive:
+        archive.extractall(source)
+        for info in archive.infolist():
+            (source / info.filename).chmod((info.external_attr >> 16) & 0o777)
+    shutil.copy2(source / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    return root
+
+
+def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    done = subprocess.run(
+        [str(root / "run_autograder")],
+        cwd=root,
+        env=student_env(**{ROOT_ENV: str(root)}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    results = json.loads((root / "results" / "results.json").read_text())
+    return done, results
+
+
+def test_setup_sh_is_valid_bash_and_installs_with_the_constraints(autograder: Path) -> None:
+    with zipfile.ZipFile(autograder) as archive:
+        setup = archive.read("setup.sh").decode()
+    assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
+    assert '"$ROOT/nngrade-venv/bin/python" -m pip install -c nngrade-constraints.txt nngrade' in (
+        setup
+    )
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(
+    ("source", "score", "statuses"),
+    [
+        (SOLUTION, 6.0, ["passed", "passed", "passed"]),
+        (WRONG, 5.0, ["passed", "failed", "passed"]),
+    ],
+    ids=["solution", "wrong"],
+)
+def test_run_autograder_grades_with_hidden_checks(
+    autograder: Path, tmp_path: Path, source: str, score: float, statuses: list[str]
+) -> None:
+    root = unpack(autograder, tmp_path / "autograder")
+    write_notebook(root / "submission" / "homework.ipynb", source)
+    done, results = run_autograder(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results["score"] == score
+    tests = results["tests"]
+    assert [t["status"] for t in tests] == statuses
+    assert [t["visibility"] for t in tests] == ["visible", "visible", "after_published"]
+    assert sum(t["max_score"] for t in tests) == 6.0
+
+
+def _only_output(root: Path) -> str:
+    done, results = run_autograder(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert results["score"] == 0.0 and results["tests"] == []
+    return str(results["output"])
+
+
+def test_no_notebook_two_notebooks_and_an_unreadable_one_score_0_and_say_why(
+    autograder: Path, tmp_path: Path
+) -> None:
+    root = unpack(autograder, tmp_path / "autograder")
+    (root / "submission" / "notes.txt").write_text("I did it")
+    assert "No notebook (.ipynb file) was found" in _only_output(root)
+    assert "template.ipynb" in _only_output(root)
+    for name in ("a.ipynb", "b.ipynb"):
+        write_notebook(root / "submission" / name, SOLUTION)
+    output = _only_output(root)
+    assert "2 notebooks (a.ipynb, b.ipynb)" in output and "only the notebook" in output
+    (root / "submission" / "a.ipynb").unlink()
+    (root / "submission" / "b.ipynb").write_text("{not json")
+    assert "could not be graded: the file is not a Jupyter notebook" in _only_output(root)
+
+
+def test_results_are_written_even_when_nngrade_cannot_start(
+    autograder: Path, tmp_path: Path
+) -> None:
+    root = unpack(autograder, tmp_path / "autograder")
+    env = student_env(**{ROOT_ENV: str(root)})
+    env["PATH"] = "/usr/bin:/bin"  # setup.sh failed: no nngrade anywhere
+    done = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0.0 and "could not run nngrade" in results["output"]
+    assert stat.S_IMODE((root / "run_autograder").stat().st_mode) == 0o755
+
+
+@pytest.mark.kernel
+def test_a_course_autograder_carries_reference_and_grades_the_solution(tmp_path: Path) -> None:
+    # The course's checks import reference/ through `packages`: the zip must carry it.
+    out = tmp_path / "relu.zip"
+    run = CliRunner().invoke(main, ["gradescope", str(RELU), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "assignment/packages/reference/__init__.py" in zipfile.ZipFile(out).namelist()
+    root = unpack(out, tmp_path / "autograder")
+    shutil.copy(RELU / "solution.ipynb", root / "submission" / "relu.ipynb")
+    done, results = run_autograder(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    tests = results["tests"]
+    assert results["score"] == sum(t["max_score"] for t in tests) > 0
+    assert "after_published" in {t["visibility"] for t in tests}

@@ -1,0 +1,111 @@
+"""nngrade bundle: what students get, and self-checking with it where reference/ is unknown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli.commands import main
+from grader.grading.assignment import Assignment
+from grader.grading.discovery import read_stamp, stamp_notebook, student_version
+from tests.conftest import ASSIGNMENTS
+from tests.course_samples import (
+    SOLUTION,
+    student_env,
+    student_work,
+    write_course,
+)
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_the_bundle_holds_the_template_and_the_visible_checks_only(tmp_path: Path) -> None:
+    course = write_course(tmp_path / "course")
+    run = CliRunner().invoke(main, ["bundle", str(course), str(tmp_path / "repo")])
+    assert run.exit_code == 0, run.output
+    repo = tmp_path / "repo"
+    assert _files(repo) == [
+        "README.md",
+        "assignment.toml",
+        "data.txt",
+        "template.ipynb",
+        "test_square.py",
+    ]
+    everything = "\n".join(p.read_text() for p in repo.rglob("*") if p.is_file())
+    for secret in ("SOLUTION-MARKER", "REFERENCE-MARKER", "test_square_hidden", "answers"):
+        assert secret not in everything
+    stamp = read_stamp(repo / "template.ipynb")
+    bundled = Assignment.load(repo)
+    assert stamp is not None and stamp.assignment == "square"
+    assert stamp.version == bundled.version == student_version(Assignment.load(course))
+    readme = (repo / "README.md").read_text()
+    assert "nngrade check template.ipynb" in readme and "only when your work is graded" in readme
+
+
+def test_bundling_into_a_folder_that_is_not_empty_is_a_usage_error(tmp_path: Path) -> None:
+    course = write_course(tmp_path / "course")
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    run = CliRunner().invoke(main, ["bundle", str(course), str(tmp_path / "busy")])
+    assert run.exit_code == 2 and "is not empty" in run.stderr
+
+
+def _nngrade(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """nngrade as a student runs it: its own process, in their folder, outside the checkout."""
+    return subprocess.run(
+        ["nngrade", *args], cwd=cwd, env=student_env(), capture_output=True, text=True
+    )
+
+
+def _reference_is_importable(cwd: Path) -> bool:
+    probe = [sys.executable, "-c", "import reference"]
+    return subprocess.run(probe, cwd=cwd, env=student_env(), capture_output=True).returncode == 0
+
+
+@pytest.mark.kernel
+def test_a_student_self_checks_the_bundle_without_flags(tmp_path: Path) -> None:
+    repo = CliRunner().invoke(
+        main, ["bundle", str(write_course(tmp_path / "course")), str(tmp_path / "repo")]
+    )
+    assert repo.exit_code == 0
+    repo_dir = tmp_path / "repo"
+    assert not _reference_is_importable(repo_dir), "the installed nngrade must not ship it"
+    untouched = _nngrade(repo_dir, "check", "template.ipynb")
+    assert untouched.returncode == 1, untouched.stderr
+    assert "NotImplementedError: write square(x)" in untouched.stdout
+    assert "Report: template.html" in untouched.stdout
+    student_work(repo_dir, "Copy of template.ipynb", SOLUTION)
+    done = _nngrade(repo_dir, "check", "Copy of template.ipynb")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Score: 3/3 (self-check: visible checks only)" in done.stdout
+    assert (repo_dir / "Copy_of_template.html").is_file()
+
+
+# Every assignment of the course: its visible checks import no reference/ (see
+# tests/assignments/test_visible_checks.py), so a student's nngrade runs them from the bundle.
+COURSE = sorted(folder.name for folder in ASSIGNMENTS.iterdir())
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("name", COURSE)
+def test_each_course_assignment_self_checks_from_its_bundle(tmp_path: Path, name: str) -> None:
+    assignment = Assignment.load(ASSIGNMENTS / name)
+    repo = tmp_path / name
+    run = CliRunner().invoke(main, ["bundle", str(assignment.root), str(repo)])
+    assert run.exit_code == 0, run.output
+    assert not _reference_is_importable(repo)
+    # The untouched template fails checks (exit 1); it must not crash them (exit 2).
+    untouched = _nngrade(repo, "check", "template.ipynb", "--timeout", "60")
+    assert untouched.returncode == 1, untouched.stdout + untouched.stderr
+    assert assignment.solution is not None
+    # The solution as a student's finished template: in the bundle, stamped like it.
+    (repo / "solution.ipynb").write_bytes(assignment.solution.read_bytes())
+    stamp_notebook(repo / "solution.ipynb", Assignment.load(repo))
+    done = _nngrade(repo, "check", "solution.ipynb", "--timeout", "60")
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,92 @@
+"""The pytest plugin: markers, points, hidden checks, messages and the seeded rng."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.checks.notebook import InProcessTransport
+from grader.grading.assignment import Assignment
+from grader.grading.engine import CheckSuiteError, run_checks
+
+CHECKS = Path(__file__).resolve().parents[1] / "files"
+
+
+def assignment(tmp_path: Path, checks: str) -> Assignment:
+    (tmp_path / "assignment.toml").write_text(f'name = "sample"\nchecks = ["{checks}"]\n')
+    (tmp_path / checks).write_text((CHECKS / "sample_checks.py").read_text())
+    return Assignment.load(tmp_path)
+
+
+def namespace(seen: list[int]) -> dict[str, object]:
+    return {"double": lambda x: 2 * x, "remember": lambda v: seen.append(v) or True}
+
+
+def run(tmp_path: Path, *, include_hidden: bool, seed: int = 7, seen: list[int] | None = None):
+    transport = InProcessTransport(namespace(seen if seen is not None else []))
+    results = run_checks(
+        assignment(tmp_path, "test_sample.py"), transport, seed=seed, include_hidden=include_hidden
+    )
+    return {r.name: r for r in results}
+
+
+def test_points_shared_and_per_case(tmp_path: Path) -> None:
+    results = run(tmp_path, include_hidden=True)
+    assert [results[f"test_shared[{n}]"].max_points for n in (1, 2, 3)] == [1.0, 1.0, 1.0]
+    assert results["test_each[1]"].points == 2.0 and results["test_each[1]"].passed
+    assert results["test_each[2]"].points == 0.0 and results["test_each[2]"].max_points == 2.0
+    assert results["test_each[2]"].message == "case two always fails"
+    assert results["test_shared[2]"].description == "double(n) doubles [2]"
+
+
+def test_hidden_checks_only_when_grading(tmp_path: Path) -> None:
+    assert results_hidden(run(tmp_path, include_hidden=True)) == ["test_hidden"]
+    assert results_hidden(run(tmp_path, include_hidden=False)) == []
+
+
+def results_hidden(results: dict) -> list[str]:
+    return [name for name, r in results.items() if r.hidden]
+
+
+def test_assertion_and_check_bug_messages(tmp_path: Path) -> None:
+    results = run(tmp_path, include_hidden=False)
+    assert results["test_plain_assert"].message.startswith("arithmetic is broken")
+    assert results["test_plain_assert"].outcome == "failed"
+    bug = results["test_check_bug"]
+    assert bug.outcome == "error" and "KeyError" in bug.message
+    assert "not necessarily in your code" in bug.message
+
+
+def test_time_limit_marker(tmp_path: Path) -> None:
+    assert run(tmp_path, include_hidden=False)["test_time_limit"].passed
+
+
+def test_rng_is_reproducible_from_the_seed(tmp_path: Path) -> None:
+    first: list[int] = []
+    again: list[int] = []
+    other: list[int] = []
+    run(tmp_path, include_hidden=False, seed=11, seen=first)
+    run(tmp_path, include_hidden=False, seed=11, seen=again)
+    run(tmp_path, include_hidden=False, seed=12, seen=other)
+    assert first == again and first != other and len(first) == 1
+    assert isinstance(np.int64(first[0]), np.integer)
+
+
+def test_run_seed_is_the_seed_of_the_run(tmp_path: Path) -> None:
+    assert run(tmp_path, include_hidden=False, seed=11)["test_run_seed"].message == "run seed 11"
+
+
+def test_missing_points_marker_is_an_assignment_error(tmp_path: Path) -> None:
+    (tmp_path / "assignment.toml").write_text('name = "bad"\nchecks = ["test_bad.py"]\n')
+    (tmp_path / "test_bad.py").write_text("def test_unscored():\n    pass\n")
+    with pytest.raises(CheckSuiteError, match="points"):
+        run_checks(Assignment.load(tmp_path), InProcessTransport({}), seed=1, include_hidden=True)
+
+
+def test_broken_check_file_is_an_assignment_error(tmp_path: Path) -> None:
+    (tmp_path / "assignment.toml").write_text('name = "bad"\nchecks = ["test_bad.py"]\n')
+    (tmp_path / "test_bad.py").write_text("import no_such_module_here\n")
+    with pytest.raises(CheckSuiteError, match="no_such_module_here"):
+        run_checks(Assignment.load(tmp_path), InProcessTransport({}), seed=1, include_hidden=True)
