@@ -5,7 +5,9 @@ the hidden checks import (as the real checks import reference/)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import nbformat
@@ -94,5 +96,57 @@ def student_env(**extra: str) -> dict[str, str]:
     of the checkout is importable but the installed nngrade), no GitHub variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PYTHON"))}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def path_without_bwrap(scratch: Path) -> str:
+    """A PATH like this one with no ``bwrap`` on it, as on a machine without bubblewrap:
+    each folder that holds bwrap (/usr/bin, and /bin where it links there) is replaced by a
+    folder of links to everything else in it. The venv's commands come first."""
+    folders = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        folder = Path(entry)
+        if entry and (folder / "bwrap").exists():
+            links = scratch / f"no-bwrap-{len(folders)}"
+            links.mkdir(parents=True, exist_ok=True)
+            for item in folder.iterdir():
+                if item.name != "bwrap" and not (links / item.name).exists():
+                    (links / item.name).symlink_to(item)
+            folder = links
+        folders.append(str(folder))
+    return os.pathsep.join([str(VENV_BIN), *folders])
+
+
+# Left out of an offline venv's view of this venv: the checkout's nngrade (editable) and the
+# .pth files that would put the checkout back on sys.path.
+_CHECKOUT_ENTRIES = ("nngrade", "__editable__", "grader", "_nngrade")
+
+
+def offline_venv(folder: Path) -> Path:
+    """A fresh virtual environment that sees this venv's packages except nngrade, so that
+    pip finds nngrade's dependencies installed (torch is gigabytes, and tests have no
+    network) and must install nngrade itself from what it is given. Returns its python."""
+    done = subprocess.run([sys.executable, "-m", "venv", str(folder)], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    site = Path(sysconfig.get_paths()["purelib"])
+    shared = folder.parent / f"{folder.name}-shared-site"
+    shared.mkdir()
+    for item in site.iterdir():
+        if not item.name.startswith(_CHECKOUT_ENTRIES) and item.suffix != ".pth":
+            (shared / item.name).symlink_to(item)
+    (own,) = (folder / "lib").glob("python3*/site-packages")
+    # A path line in a .pth file is appended to sys.path; .pth files in it are not run.
+    (own / "offline-shared.pth").write_text(f"{shared}\n")
+    return folder / "bin" / "python"
+
+
+def offline_env(venv_python: Path, **extra: str) -> dict[str, str]:
+    """A shell with ``venv_python``'s venv first on PATH instead of this one, and pip told
+    to use no package index (there is no network here)."""
+    env = {k: v for k, v in student_env().items() if k != "VIRTUAL_ENV"}
+    rest = [p for p in env["PATH"].split(os.pathsep) if Path(p) != VENV_BIN]
+    env["PATH"] = os.pathsep.join([str(venv_python.parent), *rest])
+    env["PIP_NO_INDEX"] = "1"
     env.update(extra)
     return env

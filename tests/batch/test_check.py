@@ -19,6 +19,7 @@ from grader.runner.sandbox import Sandbox
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
 
 
+@pytest.mark.kernel
 def test_a_failing_notebook_is_reported_everywhere_asked(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     ci = CheckOutputs(junit=tmp_path / "j.xml", json=tmp_path / "r.json", step_summary=summary)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from grader.cli.commands import main
 from grader.course.autograder import ROOT_ENV
+from grader.course.wheel import wheel_name
 from tests.conftest import RELU
 from tests.course_samples import SOLUTION, WRONG, student_env, write_course, write_notebook
 
@@ -44,6 +45,7 @@ def test_the_zip_holds_the_scripts_and_a_full_copy_but_no_solution(autograder: P
         "assignment/template.ipynb",
         "assignment/test_square.py",
         "assignment/test_square_hidden.py",
+        wheel_name(),
         "nngrade-constraints.txt",
         "run_autograder",
         "setup.sh",
@@ -83,9 +85,25 @@ def test_setup_sh_is_valid_bash_and_installs_with_the_constraints(autograder: Pa
     with zipfile.ZipFile(autograder) as archive:
         setup = archive.read("setup.sh").decode()
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
-    assert '"$ROOT/nngrade-venv/bin/python" -m pip install -c nngrade-constraints.txt nngrade' in (
-        setup
+    pip = '"$ROOT/nngrade-venv/bin/python" -m pip install -c nngrade-constraints.txt'
+    assert f"{pip} {wheel_name()}\n" in setup  # the wheel beside it in the zip
+
+
+def test_a_local_install_spec_is_carried_in_the_zip(tmp_path: Path) -> None:
+    local = tmp_path / "dist" / "nngrade-9.9-py3-none-any.whl"
+    local.parent.mkdir()
+    local.write_bytes(b"a wheel")
+    course = write_course(tmp_path / "course")
+    out = tmp_path / "a.zip"
+    run = CliRunner().invoke(
+        main, ["gradescope", str(course), "--out", str(out), "--install", str(local)]
     )
+    assert run.exit_code == 0, run.output
+    with zipfile.ZipFile(out) as archive:
+        setup = archive.read("setup.sh").decode()
+        assert archive.read(local.name) == b"a wheel"
+        assert wheel_name() not in archive.namelist()
+    assert f"nngrade-constraints.txt {local.name}\n" in setup and str(tmp_path) not in setup
 
 
 @pytest.mark.kernel
