@@ -118,26 +118,27 @@ def path_without_bwrap(scratch: Path) -> str:
     return os.pathsep.join([str(VENV_BIN), *folders])
 
 
-# Left out of an offline venv's view of this venv: the checkout's nngrade (editable) and the
-# .pth files that would put the checkout back on sys.path.
+# Left out of an offline venv's packages: the checkout's nngrade (an editable install).
 _CHECKOUT_ENTRIES = ("nngrade", "__editable__", "grader", "_nngrade")
 
 
 def offline_venv(folder: Path) -> Path:
-    """A fresh virtual environment that sees this venv's packages except nngrade, so that
-    pip finds nngrade's dependencies installed (torch is gigabytes, and tests have no
-    network) and must install nngrade itself from what it is given. Returns its python."""
-    done = subprocess.run([sys.executable, "-m", "venv", str(folder)], capture_output=True)
+    """A fresh virtual environment holding this venv's packages except nngrade, so that pip
+    finds nngrade's dependencies installed (torch is gigabytes, and tests have no network)
+    and must install nngrade itself from what it is given. Returns its python.
+
+    The packages are hard links (no copy of torch; /tmp and the checkout share a file
+    system here), in the venv's own site-packages, where the sandbox lets its kernels see
+    them. It gets no pip or setuptools of its own: the ones venv bundles are older than
+    torch requires, and a newer one cannot be downloaded; this venv's are linked instead."""
+    command = [sys.executable, "-m", "venv", "--without-pip", str(folder)]
+    done = subprocess.run(command, capture_output=True)
     assert done.returncode == 0, done.stderr
     site = Path(sysconfig.get_paths()["purelib"])
-    shared = folder.parent / f"{folder.name}-shared-site"
-    shared.mkdir()
-    for item in site.iterdir():
-        if not item.name.startswith(_CHECKOUT_ENTRIES) and item.suffix != ".pth":
-            (shared / item.name).symlink_to(item)
     (own,) = (folder / "lib").glob("python3*/site-packages")
-    # A path line in a .pth file is appended to sys.path; .pth files in it are not run.
-    (own / "offline-shared.pth").write_text(f"{shared}\n")
+    items = [str(i) for i in site.iterdir() if not i.name.startswith(_CHECKOUT_ENTRIES)]
+    done = subprocess.run(["cp", "-al", *items, str(own)], capture_output=True)
+    assert done.returncode == 0, done.stderr
     return folder / "bin" / "python"
 
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from grader.batch import check as check_module
@@ -17,6 +18,7 @@ from grader.grading.results import CheckResult, SubmissionResult
 from grader.outputs.github import CheckOutputs
 from grader.runner.sandbox import Sandbox
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
+from tests.course_samples import write_course
 
 
 @pytest.mark.kernel
@@ -88,3 +90,31 @@ def test_what_cannot_be_checked_at_all_is_a_check_error(tmp_path: Path) -> None:
     shutil.copy(NOTEBOOKS / "correct.ipynb", notebook)
     with pytest.raises(CheckError, match="does not say which assignment it belongs to"):
         check_notebook(notebook, GradingOptions())
+
+
+def test_a_notebook_for_another_nngrade_says_which_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grader.grading.discovery.nngrade_version", lambda: "0.3.0")
+    stamp = {"assignment": "relu", "version": "", "nngrade": "0.2.0", "requires": "nngrade<0.3"}
+    notebook = tmp_path / "mine.ipynb"
+    nb = nbformat.read(NOTEBOOKS / "correct.ipynb", as_version=4)
+    nb.metadata["nngrade"] = stamp
+    nbformat.write(nb, notebook)
+    with pytest.raises(CheckError) as info:
+        check_notebook(notebook, GradingOptions())
+    assert str(info.value) == (
+        "this notebook's assignment 'relu' was handed out with nngrade 0.2.0 and its checks need "
+        "nngrade<0.3; this is nngrade 0.3.0. The installed nngrade cannot run these checks: "
+        "install the one that came with the assignment (its README says how: the wheel in its "
+        "install/ folder)"
+    )
+
+
+def test_a_notebook_beside_assignment_toml_needs_no_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_grading(monkeypatch)
+    folder = write_course(tmp_path / "course")
+    run = check_notebook(folder / "solution.ipynb", GradingOptions())
+    assert run.assignment.root == folder and "checked against the one in its folder" in run.note

@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 from click.testing import CliRunner
 
@@ -21,6 +22,8 @@ from grader.grading.results import nngrade_version
 from tests.conftest import ASSIGNMENTS
 from tests.course_samples import (
     SOLUTION,
+    offline_env,
+    offline_venv,
     student_env,
     student_work,
     write_course,
@@ -104,7 +107,7 @@ def test_the_colab_cell_of_the_readme_is_skipped_when_the_notebook_runs(tmp_path
     course = write_course(tmp_path / "course")
     assert CliRunner().invoke(main, ["bundle", str(course), str(tmp_path / "repo")]).exit_code == 0
     readme = (tmp_path / "repo" / "README.md").read_text()
-    (cell,) = re.findall(r"```python\n(.*?)```", readme, re.S)
+    (cell,) = COLAB_CELL.findall(readme)
     assert f"!pip install -q install/{wheel_name()}\n" in cell  # Colab's torch is kept
     assert "!nngrade check template.ipynb\n" in cell
     source, skipped = neutralize(cell, 3)
@@ -178,3 +181,47 @@ def test_each_course_assignment_self_checks_from_its_bundle(tmp_path: Path, name
     stamp_notebook(repo / "solution.ipynb", Assignment.load(repo))
     done = _nngrade(repo, "check", "solution.ipynb", "--timeout", "60")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+COLAB_CELL = re.compile(r"```python\n(.*?)```", re.S)
+
+
+@pytest.mark.kernel
+def test_a_student_follows_the_readme_in_a_fresh_venv_outside_the_checkout(
+    tmp_path: Path,
+) -> None:
+    """The README's commands, verbatim, in a new virtual environment whose only nngrade is
+    the one the bundle carries. Its other packages are this venv's, seen through a .pth
+    (see offline_venv): pip installs nngrade's wheel, finds torch and the rest installed,
+    and is given no index (PIP_NO_INDEX), since there is no network here."""
+    repo = tmp_path / "student" / "square"
+    course = write_course(tmp_path / "course")
+    assert CliRunner().invoke(main, ["bundle", str(course), str(repo)]).exit_code == 0
+    python = offline_venv(tmp_path / "venv")
+    env = offline_env(python)
+    readme = (repo / "README.md").read_text()
+    install, check = re.findall(r"```sh\n(.*?)```", readme, re.S)
+
+    def shell(commands: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-e", "-c", commands], cwd=repo, env=env, capture_output=True, text=True
+        )
+
+    done = shell(install)
+    assert done.returncode == 0, done.stdout + done.stderr
+    where = shell(
+        "python -c \"import grader, shutil; print(grader.__file__, shutil.which('nngrade'))\""
+    )
+    module, command = where.stdout.split()
+    assert Path(module).is_relative_to(tmp_path / "venv"), where.stdout + where.stderr
+    assert Path(command).is_relative_to(tmp_path / "venv")
+    # The student's work, with the README's Colab cell as a Colab user leaves it in.
+    nb = nbformat.read(repo / "template.ipynb", as_version=4)
+    next(cell for cell in nb.cells if cell.cell_type == "code").source = SOLUTION
+    nb.cells.append(nbformat.v4.new_code_cell(COLAB_CELL.findall(readme)[0]))
+    nbformat.write(nb, repo / "template.ipynb")
+    done = shell(check)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Score: 3/3 (self-check: visible checks only)" in done.stdout
+    assert "cell 3: line 4 not run: shell commands are not run while grading" in done.stdout
+    assert (repo / "template.html").is_file()
