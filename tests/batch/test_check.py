@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions, new_result
 from grader.grading.results import CheckResult, SubmissionResult
 from grader.outputs.github import CheckOutputs
+from grader.runner.cells import CellEvent, CellEventKind
 from grader.runner.sandbox import Sandbox
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
 from tests.course_samples import write_course
@@ -118,3 +120,29 @@ def test_a_notebook_beside_assignment_toml_needs_no_flag(
     folder = write_course(tmp_path / "course")
     run = check_notebook(folder / "solution.ipynb", GradingOptions())
     assert run.assignment.root == folder and "checked against the one in its folder" in run.note
+
+
+def test_the_report_says_which_line_of_a_cell_was_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the engine records for `drive.mount(...)` on line 1 of cell 2, and for a cell
+    # skipped whole (out of time): only the first is a line.
+    fake_grading(monkeypatch)
+    original = check_module.grade_notebook
+
+    def grade(assignment: Assignment, path: Path, options: GradingOptions) -> SubmissionResult:
+        result = original(assignment, path, options)
+        why = "line 1 not run: Google Drive is not mounted while grading"
+        result.cells = [
+            CellEvent(2, CellEventKind.SKIPPED, why, "drive.mount(x)", "drive.mount(x)"),
+            CellEvent(5, CellEventKind.SKIPPED, "not run: out of time"),
+        ]
+        return result
+
+    monkeypatch.setattr(check_module, "grade_notebook", grade)
+    run = check_notebook(NOTEBOOKS / "correct.ipynb", GradingOptions(), assignment_dir=RELU,
+                         report_dir=tmp_path)  # fmt: skip
+    assert run.report is not None
+    titles = re.findall(r'<div class="cell-title">(.*?)</div>', run.report.read_text(), re.S)
+    words = [re.sub(r"<[^>]+>", "", title) for title in titles]
+    assert words == ["Line 1 of cell 2 skipped while grading", "Cell 5 skipped while grading"]
