@@ -129,6 +129,7 @@ def bundle(assignment: Assignment, dest: Path, *, install: str | None = None) ->
         raise AssignmentError(
             f"{assignment.root}: a check or support file is named {README} or {INSTALL_DIR}"
         )
+    dest = dest.resolve()  # `nngrade bundle DIR .` from inside the repository: its parent
     present = {path.name for path in dest.iterdir()} if dest.is_dir() else set()
     if not present or not present <= _REPOSITORY_ONLY:
         return _write(assignment, dest, install)

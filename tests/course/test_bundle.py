@@ -89,13 +89,16 @@ def test_the_stamp_records_nngrade_and_the_requires(tmp_path: Path) -> None:
     assert wheel_name() == f"nngrade-{nngrade_version()}-py3-none-any.whl"
 
 
-def test_a_repository_holding_only_git_is_bundled_into(tmp_path: Path) -> None:
-    # `git clone` of the empty Classroom repository, then nngrade bundle into it.
+def test_a_repository_holding_only_git_is_bundled_into(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `git clone` of the empty Classroom repository, then nngrade bundle into it from there.
     repo = tmp_path / "classroom-repo"
     (repo / ".git").mkdir(parents=True)
     (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     course = write_course(tmp_path / "course")
-    run = CliRunner().invoke(main, ["bundle", str(course), str(repo)])
+    monkeypatch.chdir(repo)
+    run = CliRunner().invoke(main, ["bundle", str(course), "."])
     assert run.exit_code == 0, run.output
     assert (repo / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert read_stamp(repo / "template.ipynb") is not None
