@@ -5,7 +5,9 @@ the hidden checks import (as the real checks import reference/)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import nbformat
@@ -94,5 +96,58 @@ def student_env(**extra: str) -> dict[str, str]:
     of the checkout is importable but the installed nngrade), no GitHub variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "PYTHON"))}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def path_without_bwrap(scratch: Path) -> str:
+    """A PATH like this one with no ``bwrap`` on it, as on a machine without bubblewrap:
+    each folder that holds bwrap (/usr/bin, and /bin where it links there) is replaced by a
+    folder of links to everything else in it. The venv's commands come first."""
+    folders = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        folder = Path(entry)
+        if entry and (folder / "bwrap").exists():
+            links = scratch / f"no-bwrap-{len(folders)}"
+            links.mkdir(parents=True, exist_ok=True)
+            for item in folder.iterdir():
+                if item.name != "bwrap" and not (links / item.name).exists():
+                    (links / item.name).symlink_to(item)
+            folder = links
+        folders.append(str(folder))
+    return os.pathsep.join([str(VENV_BIN), *folders])
+
+
+# Left out of an offline venv's packages: the checkout's nngrade (an editable install).
+_CHECKOUT_ENTRIES = ("nngrade", "__editable__", "grader", "_nngrade")
+
+
+def offline_venv(folder: Path) -> Path:
+    """A fresh virtual environment holding this venv's packages except nngrade, so that pip
+    finds nngrade's dependencies installed (torch is gigabytes, and tests have no network)
+    and must install nngrade itself from what it is given. Returns its python.
+
+    The packages are hard links (no copy of torch; /tmp and the checkout share a file
+    system here), in the venv's own site-packages, where the sandbox lets its kernels see
+    them. It gets no pip or setuptools of its own: the ones venv bundles are older than
+    torch requires, and a newer one cannot be downloaded; this venv's are linked instead."""
+    command = [sys.executable, "-m", "venv", "--without-pip", str(folder)]
+    done = subprocess.run(command, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    site = Path(sysconfig.get_paths()["purelib"])
+    (own,) = (folder / "lib").glob("python3*/site-packages")
+    items = [str(i) for i in site.iterdir() if not i.name.startswith(_CHECKOUT_ENTRIES)]
+    done = subprocess.run(["cp", "-al", *items, str(own)], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    return folder / "bin" / "python"
+
+
+def offline_env(venv_python: Path, **extra: str) -> dict[str, str]:
+    """A shell with ``venv_python``'s venv first on PATH instead of this one, and pip told
+    to use no package index (there is no network here)."""
+    env = {k: v for k, v in student_env().items() if k != "VIRTUAL_ENV"}
+    rest = [p for p in env["PATH"].split(os.pathsep) if Path(p) != VENV_BIN]
+    env["PATH"] = os.pathsep.join([str(venv_python.parent), *rest])
+    env["PIP_NO_INDEX"] = "1"
     env.update(extra)
     return env

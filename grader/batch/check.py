@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from grader.grading.assignment import Assignment, AssignmentError
+from grader.grading.assignment import Assignment, AssignmentError, NngradeVersionError
 from grader.grading.discovery import DiscoveryError, choose_assignment
 from grader.grading.engine import GradingOptions, grade_notebook
 from grader.grading.notebook_file import Ungradable
@@ -59,6 +59,11 @@ def check_notebook(
         assignment, note = choose_assignment(notebook, assignment_dir)
     except Ungradable as exc:
         raise CheckError(f"{notebook}: {exc}") from None
+    except NngradeVersionError as exc:
+        raise CheckError(
+            f"{exc}. The installed nngrade cannot run these checks: install the one that came "
+            "with the assignment (its README says how: the wheel in its install/ folder)"
+        ) from None
     except (AssignmentError, DiscoveryError) as exc:
         raise CheckError(str(exc)) from None
     sandbox = Sandbox.choose(options.sandbox, options.limits)

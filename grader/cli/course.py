@@ -19,6 +19,7 @@ from grader.course.autograder import build_autograder, run_autograder
 from grader.course.bundle import bundle as make_bundle
 from grader.course.init_ci import WorkflowError
 from grader.course.init_ci import init_ci as write_workflow
+from grader.course.wheel import WheelError
 from grader.grading.assignment import AssignmentError
 from grader.grading.engine import GradingOptions
 from grader.outputs.wording import format_points
@@ -30,18 +31,20 @@ __all__ = ["COMMANDS"]
 @click.argument("assignment_dir", type=click.Path(path_type=Path))
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
 @install_option
-def bundle(assignment_dir: Path, dest: Path, install: str) -> None:
-    """Write the student copy of ASSIGNMENT_DIR into DEST (absent or empty).
+def bundle(assignment_dir: Path, dest: Path, install: str | None) -> None:
+    """Write the student copy of ASSIGNMENT_DIR into DEST (absent, empty, or a repository
+    holding only .git).
 
     DEST gets the settings, the template (its metadata stamped with the assignment's
     name and version, so that nngrade check finds the checks without flags), the visible
-    checks, the support files and a README on self-checking. Never the solution, the
-    hidden checks or the packages the checks import.
+    checks, the support files, install/ (a wheel of this nngrade and a constraints file)
+    and a README on installing and self-checking. Never the solution, the hidden checks
+    or the packages the checks import.
     """
     assignment = load_assignment(assignment_dir)
     try:
         copy = make_bundle(assignment, dest, install=install)
-    except AssignmentError as exc:
+    except (AssignmentError, WheelError) as exc:
         fail(str(exc))
     click.echo(f"Bundle for students: {copy.root} (version {copy.version})")
     for path in sorted(copy.root.rglob("*")):
@@ -66,13 +69,14 @@ def init_ci(
     assignment_dir: Path,
     dest: Path,
     notebooks: tuple[Path, ...],
-    install: str,
+    install: str | None,
     constraints: Path | None,
     force: bool,
 ) -> None:
     """Write a GitHub Actions workflow into the repository DEST that checks its notebooks.
 
-    DEST/.github/workflows/nngrade.yml installs nngrade, runs nngrade check on each
+    DEST/.github/workflows/nngrade.yml installs nngrade from DEST/.github (a wheel of this
+    nngrade and a constraints file, written there), runs nngrade check on each
     notebook against ASSIGNMENT_DIR (which must be inside DEST) and uploads the HTML
     reports as the artifact nngrade-report, also when checks fail.
     """
@@ -86,7 +90,7 @@ def init_ci(
             constraints=constraints,
             force=force,
         )
-    except WorkflowError as exc:
+    except (WorkflowError, WheelError) as exc:
         fail(str(exc))
     for path in written:
         click.echo(f"Wrote {path}")
@@ -107,26 +111,30 @@ def init_ci(
 def gradescope(
     assignment_dir: Path,
     out: Path,
-    install: str,
+    install: str | None,
     constraints: Path | None,
     timeout: float,
     notebook_timeout: float,
 ) -> None:
     """Build a Gradescope autograder zip for ASSIGNMENT_DIR.
 
-    It holds setup.sh (installs nngrade), run_autograder (grades the submitted notebook
+    It holds setup.sh (installs nngrade from the wheel of this nngrade and the constraints
+    file that the zip carries), run_autograder (grades the submitted notebook
     with every check into results.json; hidden checks are shown once grades are
     published) and a copy of the assignment with its hidden checks, never the solution.
     """
     assignment = load_assignment(assignment_dir)
-    zip_path = build_autograder(
-        assignment,
-        out,
-        install=install,
-        constraints=constraints,
-        cell_timeout=timeout,
-        notebook_timeout=notebook_timeout,
-    )
+    try:
+        zip_path = build_autograder(
+            assignment,
+            out,
+            install=install,
+            constraints=constraints,
+            cell_timeout=timeout,
+            notebook_timeout=notebook_timeout,
+        )
+    except WheelError as exc:
+        fail(str(exc))
     click.echo(f"Autograder for Gradescope: {zip_path} (assignment version {assignment.version})")
 
 

@@ -8,7 +8,6 @@ from typing import Any, NoReturn
 
 import click
 
-from grader.course.install import DEFAULT_INSTALL
 from grader.grading.assignment import Assignment, AssignmentError
 from grader.grading.engine import GradingOptions
 from grader.runner.limits import GiB, KiB, Limits, MiB, parse_size
@@ -47,10 +46,9 @@ notebook_timeout_option = click.option(
 )
 install_option = click.option(
     "--install",
-    default=DEFAULT_INSTALL,
-    show_default=True,
-    help="What pip installs to get nngrade: requirements and pip options, e.g. a wheel "
-    "file or a VCS requirement.",
+    help="What pip installs to get nngrade, instead of a wheel of this nngrade (which is "
+    "carried along): requirements and pip options, e.g. a VCS requirement. A file named "
+    "here (a wheel) is copied in too.",
 )
 constraints_option = click.option(
     "--constraints",

@@ -21,7 +21,7 @@ from typing import Any
 from grader.batch.sources import collect
 from grader.course.install import (
     CONSTRAINTS_NAME,
-    DEFAULT_INSTALL,
+    carry_install,
     constraints_text,
     pip_install_command,
 )
@@ -96,7 +96,7 @@ def build_autograder(
     assignment: Assignment,
     out: Path,
     *,
-    install: str = DEFAULT_INSTALL,
+    install: str | None = None,
     constraints: Path | None = None,
     cell_timeout: float = GradingOptions.cell_timeout,
     notebook_timeout: float = GradingOptions.notebook_timeout,
@@ -105,19 +105,24 @@ def build_autograder(
     options = shlex.join(
         ["--timeout", str(cell_timeout), "--notebook-timeout", str(notebook_timeout)]
     )
-    pip = pip_install_command(f'"$ROOT/{VENV}/bin/python"', install, CONSTRAINTS_NAME)
-    scripts = {
-        "setup.sh": _SETUP.format(root_env=ROOT_ENV, venv=VENV, pip=pip),
-        "run_autograder": _RUN.format(root_env=ROOT_ENV, venv=VENV, options=options),
-    }
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="nngrade-autograder-") as scratch:
+        # setup.sh runs in the unzipped folder: what it installs lies beside it.
+        carried = Path(scratch) / "install"
+        args, _ = carry_install(install, carried, "")
+        pip = pip_install_command(f'"$ROOT/{VENV}/bin/python"', args, CONSTRAINTS_NAME)
+        scripts = {
+            "setup.sh": _SETUP.format(root_env=ROOT_ENV, venv=VENV, pip=pip),
+            "run_autograder": _RUN.format(root_env=ROOT_ENV, venv=VENV, options=options),
+        }
         copy = assignment.copy_to(Path(scratch) / ASSIGNMENT_DIR, hidden=True)
         partial = out.with_name(f".{out.name}.tmp")
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, text in scripts.items():
                 _add(archive, name, text.encode(), executable=True)
             _add(archive, CONSTRAINTS_NAME, constraints_text(constraints).encode())
+            for file in sorted(carried.glob("*")):
+                _add(archive, file.name, file.read_bytes())
             for file in sorted(copy.root.rglob("*")):
                 if file.is_file():
                     name = file.relative_to(copy.root.parent).as_posix()

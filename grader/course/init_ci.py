@@ -1,8 +1,9 @@
 """``nngrade init-ci``: a GitHub Actions workflow that checks an assignment repository's notebooks.
 
-The workflow installs nngrade, runs ``nngrade check`` on each notebook (JUnit XML, the JSON
-result, the job summary and Classroom's score notices come from that command), and uploads
-the HTML reports as an artifact even when checks fail.
+The workflow installs nngrade from files written beside it (the wheel of the running
+nngrade and a constraints file, see grader.course.install), runs ``nngrade check`` on each
+notebook (JUnit XML, the JSON result, the job summary and Classroom's score notices come
+from that command), and uploads the HTML reports as an artifact even when checks fail.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from grader.course.install import (
     CONSTRAINTS_NAME,
-    DEFAULT_INSTALL,
+    carry_install,
     constraints_text,
     pip_install_command,
 )
@@ -123,12 +124,12 @@ def init_ci(
     dest: Path,
     *,
     notebooks: tuple[Path, ...] = (),
-    install: str = DEFAULT_INSTALL,
+    install: str | None = None,
     constraints: Path | None = None,
     force: bool = False,
 ) -> list[Path]:
-    """Write the workflow and its constraints file into the repository ``dest``; return
-    their paths. ``notebooks`` default to the assignment's template."""
+    """Write the workflow, its constraints file and what it installs into the repository
+    ``dest``; return their paths. ``notebooks`` default to the assignment's template."""
     dest = dest.resolve()
     if not dest.is_dir():
         raise WorkflowError(f"{dest} is not a folder")
@@ -141,11 +142,14 @@ def init_ci(
     if len(set(stems)) != len(stems):
         raise WorkflowError("two notebooks share a file name: their results would collide")
     root = _inside(assignment.root, dest, "the assignment")
-    targets = {dest / WORKFLOW: workflow_yaml(names, root, install)}
-    targets[dest / CONSTRAINTS] = constraints_text(constraints)
+    targets = {dest / WORKFLOW: "", dest / CONSTRAINTS: constraints_text(constraints)}
     existing = [path for path in targets if path.exists()]
     if existing and not force:
         raise WorkflowError(f"{existing[0]} exists; pass --force to overwrite it")
+    # The workflow runs in the repository's root: the wheel (or the files --install names)
+    # is committed beside the constraints.
+    args, carried = carry_install(install, dest / CONSTRAINTS.parent, CONSTRAINTS.parent.as_posix())
+    targets[dest / WORKFLOW] = workflow_yaml(names, root, args)
     for path, text in targets.items():
         atomic_write_text(path, text)
-    return list(targets)
+    return [*targets, *carried]

@@ -1,13 +1,17 @@
 """Which assignment a notebook belongs to: the stamp in its metadata, and where to find it.
 
 A template handed out by ``nngrade bundle`` carries ``{"nngrade": {"assignment": NAME,
-"version": VERSION}}`` in its notebook metadata. Jupyter, JupyterLab and Colab keep a
-notebook's top-level metadata when they save it or make a copy, so the student's notebook
-still says where it came from, and ``nngrade check NOTEBOOK`` needs no flags.
+"version": VERSION, "nngrade": NNGRADE, "requires": REQUIRES}}`` in its notebook metadata.
+Jupyter, JupyterLab and Colab keep a notebook's top-level metadata when they save it or
+make a copy, so the student's notebook still says where it came from, and
+``nngrade check NOTEBOOK`` needs no flags.
 
 VERSION is the assignment's (``student_version``: a hash of what students get), not
-nngrade's: which nngrade can run an assignment's checks is its ``requires``, checked when
-the assignment is loaded.
+nngrade's. NNGRADE is the nngrade that made the bundle (the one its install/ folder holds)
+and REQUIRES the assignment's ``requires``: which nngrade can run its checks, checked when
+the assignment is loaded and, from the stamp, before it is looked for, so that a student
+with the wrong nngrade hears it before anything else. A notebook without a stamp inside an
+assignment's folder is checked against that folder's assignment.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from grader.grading.assignment import CONFIG, Assignment, AssignmentError, NngradeVersionError
 from grader.grading.notebook_file import Ungradable, read_notebook
+from grader.grading.results import nngrade_version
 
 __all__ = [
     "METADATA_KEY",
@@ -28,6 +35,7 @@ __all__ = [
     "choose_assignment",
     "find_assignment",
     "read_stamp",
+    "require_nngrade",
     "stamp_notebook",
     "student_version",
     "version_note",
@@ -47,6 +55,8 @@ class DiscoveryError(ValueError):
 class Stamp:
     assignment: str
     version: str
+    nngrade: str = ""  # the nngrade that stamped it; '' in stamps older than this field
+    requires: str = ""  # the assignment's ``requires``, e.g. "nngrade>=0.2,<0.3"
 
 
 def student_version(assignment: Assignment) -> str:
@@ -68,16 +78,42 @@ def read_stamp(notebook: Path) -> Stamp | None:
     name = meta.get("assignment")
     if not isinstance(name, str) or not name:
         return None
-    return Stamp(name, str(meta.get("version", "")))
+    fields = [str(meta.get(key, "")) for key in ("version", "nngrade", "requires")]
+    return Stamp(name, *fields)
 
 
 def stamp_notebook(path: Path, assignment: Assignment) -> Stamp:
-    """Record the assignment's name and student version in the notebook's metadata."""
-    stamp = Stamp(assignment.name, student_version(assignment))
+    """Record the assignment's name, its student version and ``requires``, and the running
+    nngrade's version in the notebook's metadata."""
+    stamp = Stamp(
+        assignment.name, student_version(assignment), nngrade_version(), assignment.requires
+    )
     nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-    nb.metadata[METADATA_KEY] = {"assignment": stamp.assignment, "version": stamp.version}
+    nb.metadata[METADATA_KEY] = dataclasses.asdict(stamp)
     nbformat.write(nb, path)
     return stamp
+
+
+def require_nngrade(stamp: Stamp) -> None:
+    """Raise ``NngradeVersionError`` when the stamp's ``requires`` excludes the running
+    nngrade. A malformed or missing range, or a running
+    version that is unknown (a source tree), is not checked here: loading the assignment
+    checks its own ``requires``."""
+    running = nngrade_version()
+    try:
+        versions = SpecifierSet(stamp.requires.strip().removeprefix(METADATA_KEY))
+        version = Version(running)
+    except (InvalidSpecifier, InvalidVersion):
+        return
+    # As Assignment.load: a pre-release of a version in range is in range.
+    if not stamp.requires.strip() or versions.contains(version, prereleases=True):
+        return
+    made = f" with nngrade {stamp.nngrade}" if stamp.nngrade else ""
+    raise NngradeVersionError(
+        f"this notebook's assignment '{stamp.assignment}' was handed out{made} and its checks "
+        f"need {stamp.requires.strip()}; this is nngrade {running}",
+        stamp.assignment,
+    )
 
 
 def version_note(stamp: Stamp | None, assignment: Assignment) -> str:
@@ -103,7 +139,8 @@ def choose_assignment(notebook: Path, assignment_dir: Path | None) -> tuple[Assi
     """The assignment to check ``notebook`` against, and a note for the student ('' if
     none): ``assignment_dir`` when given, else the one its stamp names, found nearby.
     Raises ``AssignmentError``, ``DiscoveryError`` or, without ``assignment_dir``,
-    ``Ungradable`` (with it, grading says the notebook cannot be read, as CI should hear)."""
+    ``Ungradable`` (with it, grading says the notebook cannot be read, as CI should hear);
+    ``NngradeVersionError`` when the stamp or the assignment needs another nngrade."""
     try:
         stamp = read_stamp(notebook)
     except Ungradable:
@@ -112,12 +149,20 @@ def choose_assignment(notebook: Path, assignment_dir: Path | None) -> tuple[Assi
         stamp = None
     if assignment_dir is not None:
         assignment = Assignment.load(assignment_dir)
+    elif stamp is None and (notebook.resolve().parent / CONFIG).is_file():
+        # `nngrade check solution.ipynb` in the assignment's own folder.
+        assignment = Assignment.load(notebook.resolve().parent)
+        return assignment, (
+            f"This notebook does not say which assignment it belongs to; it was checked "
+            f"against the one in its folder, '{assignment.name}'."
+        )
     elif stamp is None:
         raise DiscoveryError(
             f"{notebook} does not say which assignment it belongs to (it was not made from a "
             "template handed out by nngrade bundle); pass --assignment DIR"
         )
     else:
+        require_nngrade(stamp)
         assignment = find_assignment(notebook, stamp.assignment)
     return assignment, version_note(stamp, assignment)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 from grader.batch import check as check_module
@@ -15,8 +17,10 @@ from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions, new_result
 from grader.grading.results import CheckResult, SubmissionResult
 from grader.outputs.github import CheckOutputs
+from grader.runner.cells import CellEvent, CellEventKind
 from grader.runner.sandbox import Sandbox
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
+from tests.course_samples import write_course
 
 
 @pytest.mark.kernel
@@ -88,3 +92,57 @@ def test_what_cannot_be_checked_at_all_is_a_check_error(tmp_path: Path) -> None:
     shutil.copy(NOTEBOOKS / "correct.ipynb", notebook)
     with pytest.raises(CheckError, match="does not say which assignment it belongs to"):
         check_notebook(notebook, GradingOptions())
+
+
+def test_a_notebook_for_another_nngrade_says_which_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("grader.grading.discovery.nngrade_version", lambda: "0.3.0")
+    stamp = {"assignment": "relu", "version": "", "nngrade": "0.2.0", "requires": "nngrade<0.3"}
+    notebook = tmp_path / "mine.ipynb"
+    nb = nbformat.read(NOTEBOOKS / "correct.ipynb", as_version=4)
+    nb.metadata["nngrade"] = stamp
+    nbformat.write(nb, notebook)
+    with pytest.raises(CheckError) as info:
+        check_notebook(notebook, GradingOptions())
+    assert str(info.value) == (
+        "this notebook's assignment 'relu' was handed out with nngrade 0.2.0 and its checks need "
+        "nngrade<0.3; this is nngrade 0.3.0. The installed nngrade cannot run these checks: "
+        "install the one that came with the assignment (its README says how: the wheel in its "
+        "install/ folder)"
+    )
+
+
+def test_a_notebook_beside_assignment_toml_needs_no_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_grading(monkeypatch)
+    folder = write_course(tmp_path / "course")
+    run = check_notebook(folder / "solution.ipynb", GradingOptions())
+    assert run.assignment.root == folder and "checked against the one in its folder" in run.note
+
+
+def test_the_report_says_which_line_of_a_cell_was_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the engine records for `drive.mount(...)` on line 1 of cell 2, and for a cell
+    # skipped whole (out of time): only the first is a line.
+    fake_grading(monkeypatch)
+    original = check_module.grade_notebook
+
+    def grade(assignment: Assignment, path: Path, options: GradingOptions) -> SubmissionResult:
+        result = original(assignment, path, options)
+        why = "line 1 not run: Google Drive is not mounted while grading"
+        result.cells = [
+            CellEvent(2, CellEventKind.SKIPPED, why, "drive.mount(x)", "drive.mount(x)"),
+            CellEvent(5, CellEventKind.SKIPPED, "not run: out of time"),
+        ]
+        return result
+
+    monkeypatch.setattr(check_module, "grade_notebook", grade)
+    run = check_notebook(NOTEBOOKS / "correct.ipynb", GradingOptions(), assignment_dir=RELU,
+                         report_dir=tmp_path)  # fmt: skip
+    assert run.report is not None
+    titles = re.findall(r'<div class="cell-title">(.*?)</div>', run.report.read_text(), re.S)
+    words = [re.sub(r"<[^>]+>", "", title) for title in titles]
+    assert words == ["Line 1 of cell 2 skipped while grading", "Cell 5 skipped while grading"]

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,17 @@ from click.testing import CliRunner
 
 from grader.cli.commands import main
 from grader.course.autograder import ROOT_ENV
+from grader.course.wheel import wheel_name
 from tests.conftest import RELU
-from tests.course_samples import SOLUTION, WRONG, student_env, write_course, write_notebook
+from tests.course_samples import (
+    SOLUTION,
+    WRONG,
+    offline_env,
+    offline_venv,
+    student_env,
+    write_course,
+    write_notebook,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +55,7 @@ def test_the_zip_holds_the_scripts_and_a_full_copy_but_no_solution(autograder: P
         "assignment/template.ipynb",
         "assignment/test_square.py",
         "assignment/test_square_hidden.py",
+        wheel_name(),
         "nngrade-constraints.txt",
         "run_autograder",
         "setup.sh",
@@ -83,9 +95,25 @@ def test_setup_sh_is_valid_bash_and_installs_with_the_constraints(autograder: Pa
     with zipfile.ZipFile(autograder) as archive:
         setup = archive.read("setup.sh").decode()
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
-    assert '"$ROOT/nngrade-venv/bin/python" -m pip install -c nngrade-constraints.txt nngrade' in (
-        setup
+    pip = '"$ROOT/nngrade-venv/bin/python" -m pip install -c nngrade-constraints.txt'
+    assert f"{pip} {wheel_name()}\n" in setup  # the wheel beside it in the zip
+
+
+def test_a_local_install_spec_is_carried_in_the_zip(tmp_path: Path) -> None:
+    local = tmp_path / "dist" / "nngrade-9.9-py3-none-any.whl"
+    local.parent.mkdir()
+    local.write_bytes(b"a wheel")
+    course = write_course(tmp_path / "course")
+    out = tmp_path / "a.zip"
+    run = CliRunner().invoke(
+        main, ["gradescope", str(course), "--out", str(out), "--install", str(local)]
     )
+    assert run.exit_code == 0, run.output
+    with zipfile.ZipFile(out) as archive:
+        setup = archive.read("setup.sh").decode()
+        assert archive.read(local.name) == b"a wheel"
+        assert wheel_name() not in archive.namelist()
+    assert f"nngrade-constraints.txt {local.name}\n" in setup and str(tmp_path) not in setup
 
 
 @pytest.mark.kernel
@@ -161,3 +189,40 @@ def test_a_course_autograder_carries_reference_and_grades_the_solution(tmp_path:
     tests = results["tests"]
     assert results["score"] == sum(t["max_score"] for t in tests) > 0
     assert "after_published" in {t["visibility"] for t in tests}
+
+
+@pytest.mark.kernel
+def test_setup_sh_installs_from_the_zip_and_run_autograder_grades(tmp_path: Path) -> None:
+    """Gradescope's two steps in a scratch root: setup.sh installs nngrade from the wheel
+    the zip carries into $ROOT/nngrade-venv, then run_autograder grades with that nngrade.
+    There is no network here: the venv is made beforehand with nngrade's dependencies
+    (offline_venv) and pip is given no index; setup.sh makes it again over that, as on an
+    image where Python is installed, and its apt-get (for bubblewrap) is a stand-in that
+    fails, as on an image without network."""
+    out = tmp_path / "autograder.zip"
+    run = CliRunner().invoke(main, ["gradescope", str(write_course(tmp_path / "course")),
+                                    "--out", str(out), "--timeout", "20"])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    root = unpack(out, tmp_path / "autograder")
+    python = offline_venv(root / "nngrade-venv")
+    stand_ins = tmp_path / "stand-ins"
+    stand_ins.mkdir()
+    (stand_ins / "apt-get").write_text("#!/bin/sh\necho 'apt-get: no network' >&2\nexit 100\n")
+    (stand_ins / "apt-get").chmod(0o755)
+    # The Python the venv was made with, under the name setup.sh looks for first.
+    (stand_ins / "python3.11").symlink_to(getattr(sys, "_base_executable", sys.executable))
+    env = offline_env(python, **{ROOT_ENV: str(root)})
+    env["PATH"] = os.pathsep.join([str(stand_ins), "/usr/local/bin", "/usr/bin", "/bin"])
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root / "source",
+                           env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert f"Processing ./{wheel_name()}" in setup.stdout
+    where = subprocess.run([str(python), "-c", "import grader; print(grader.__file__)"],
+                           cwd=root, env=env, capture_output=True, text=True)  # fmt: skip
+    assert Path(where.stdout.strip()).is_relative_to(root / "nngrade-venv"), where.stderr
+    write_notebook(root / "submission" / "homework.ipynb", SOLUTION)
+    done = subprocess.run([str(root / "run_autograder")], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 6.0 and len(results["tests"]) == 3

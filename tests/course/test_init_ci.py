@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from grader.cli.commands import main
 from grader.course.init_ci import RESULTS_DIR, WORKFLOW
+from grader.course.wheel import wheel_name
 from tests.course_samples import SOLUTION, WRONG, student_env, student_work, write_course
 
 
@@ -56,7 +57,9 @@ def test_the_workflow_has_the_documented_steps(repo: Path) -> None:
     assert found[0]["uses"].startswith("actions/checkout@")
     assert found[1]["with"] == {"python-version": "3.11"}
     install = found[2]["run"]
-    assert install == "python -m pip install -c .github/nngrade-constraints.txt nngrade"
+    wheel = f".github/{wheel_name()}"
+    assert install == f"python -m pip install -c .github/nngrade-constraints.txt {wheel}"
+    assert (repo / wheel).is_file()  # committed with the workflow: nngrade is on no index
     constraints = (repo / ".github" / "nngrade-constraints.txt").read_text()
     assert "\ntorch==2.13.0\n" in constraints
     upload = found[4]
@@ -76,7 +79,7 @@ def test_install_spec_constraints_and_notebooks_are_configurable(
     student_work(repo, "hw 1.ipynb", WRONG)
     refused = invoke("init-ci", repo, repo, "--notebook", repo / "hw 1.ipynb")
     assert refused.exit_code == 2 and "pass --force" in refused.stderr
-    wheel = "./wheels/nngrade-0.1.0-py3-none-any.whl"
+    wheel = "./wheels/nngrade-0.1.0-py3-none-any.whl"  # not here: a spec, kept as it is
     options: list[str | Path] = ["--force", "--install", wheel, "--constraints", mine]
     options += ["--notebook", repo / "template.ipynb", "--notebook", repo / "hw 1.ipynb"]
     run = invoke("init-ci", repo, repo, *options)
@@ -88,6 +91,15 @@ def test_install_spec_constraints_and_notebooks_are_configurable(
     assert [step["name"] for step in checks] == ["Check template.ipynb", "Check hw 1.ipynb"]
     assert "if" not in checks[0] and checks[1]["if"] == "${{ !cancelled() }}"
     assert "'hw 1.ipynb'" in checks[1]["run"]  # quoted for the shell
+    # A file named in --install is copied in and named relative to the repository.
+    local = tmp_path / "built" / "nngrade-9.9-py3-none-any.whl"
+    local.parent.mkdir()
+    local.write_bytes(b"a wheel")
+    run = invoke("init-ci", repo, repo, "--force", "--install", f"{local} numpy<3")
+    assert run.exit_code == 0, run.output
+    assert steps(repo)[2]["run"].endswith(f" .github/{local.name} 'numpy<3'")
+    assert (repo / ".github" / local.name).read_bytes() == b"a wheel"
+    assert str(tmp_path) not in (repo / WORKFLOW).read_text()
 
 
 def test_the_assignment_must_be_inside_the_repository(tmp_path: Path) -> None:

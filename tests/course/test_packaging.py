@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli.commands import main
+from grader.course.wheel import build_wheel
 from tests.course_samples import ROOT, SOLUTION, student_env, student_work, write_course
 
 # What a wheel is built from (pyproject's readme is part of the metadata).
@@ -49,6 +50,28 @@ def test_the_wheel_has_every_module_the_kernel_files_and_the_templates(wheel: Pa
     assert "grader/_kernel/nngrade_kernel.py" in names
     assert not [name for name in names if name.startswith(("reference/", "assignments/"))]
     assert not [name for name in names if "__pycache__" in name or name.startswith("tests/")]
+
+
+def test_the_shipped_wheel_holds_what_setuptools_builds(wheel: Path, tmp_path: Path) -> None:
+    # What bundle, init-ci and gradescope carry is made from the running installation
+    # (grader.course.wheel), not by setuptools: the same files, the same requirements.
+    shipped = build_wheel(tmp_path)
+    assert shipped.name == wheel.name
+
+    def contents(path: Path) -> tuple[set[str], list[str]]:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+            requires = archive.read(meta).decode().splitlines()
+        return {n for n in names if ".dist-info/" not in n}, [
+            line for line in requires if line.startswith(("Requires-Dist:", "Version:"))
+        ]
+
+    assert contents(shipped) == contents(wheel)
+    with zipfile.ZipFile(shipped) as archive:
+        entry = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))
+        assert "nngrade = grader.cli:main" in archive.read(entry).decode()
+        assert archive.testzip() is None
 
 
 @pytest.mark.kernel

@@ -15,9 +15,11 @@ from grader.grading.discovery import (
     choose_assignment,
     find_assignment,
     read_stamp,
+    require_nngrade,
     stamp_notebook,
     student_version,
 )
+from grader.grading.results import nngrade_version
 from tests.course_samples import TEMPLATE, write_course, write_notebook
 
 
@@ -30,7 +32,7 @@ def test_a_stamp_survives_nbformat_and_a_copy(course: Path, tmp_path: Path) -> N
     assignment = Assignment.load(course)
     notebook = write_notebook(tmp_path / "nb.ipynb", TEMPLATE, {"colab": {"name": "x"}})
     stamp = stamp_notebook(notebook, assignment)
-    assert stamp == Stamp("square", student_version(assignment))
+    assert stamp == Stamp("square", student_version(assignment), nngrade_version(), "")
     # What Jupyter's "Make a copy" and Colab's save do: read the model, write it elsewhere.
     copy = tmp_path / "nb-Copy1.ipynb"
     nbformat.write(nbformat.read(notebook, as_version=4), copy)
@@ -119,3 +121,35 @@ def test_the_assignment_found_but_needing_another_nngrade_says_so(
         find_assignment(course / "template.ipynb", "square")
     with pytest.raises(DiscoveryError, match="skipped, .*needs nngrade>=99; this is nngrade 0.2.0"):
         find_assignment(course / "template.ipynb", "cube")
+
+
+def test_a_stamp_whose_requires_excludes_this_nngrade_says_so_before_any_search(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A student's nngrade upgraded (or another course's): the stamp names what is needed,
+    # even where no assignment is found.
+    monkeypatch.setattr("grader.grading.discovery.nngrade_version", lambda: "0.3.0")
+    stamp = Stamp("square", "abc", "0.2.0", "nngrade>=0.2,<0.3")
+    with pytest.raises(NngradeVersionError) as info:
+        require_nngrade(stamp)
+    assert str(info.value) == (
+        "this notebook's assignment 'square' was handed out with nngrade 0.2.0 and its checks "
+        "need nngrade>=0.2,<0.3; this is nngrade 0.3.0"
+    )
+    (tmp_path / "alone").mkdir()
+    meta = {"nngrade": {"assignment": "square", "version": "abc", "nngrade": "0.2.0"}}
+    meta["nngrade"]["requires"] = "nngrade>=0.2,<0.3"
+    notebook = write_notebook(tmp_path / "alone" / "nb.ipynb", TEMPLATE, meta)
+    with pytest.raises(NngradeVersionError, match="need nngrade>=0.2,<0.3; this is nngrade 0.3"):
+        choose_assignment(notebook, None)
+    for fine in ("nngrade>=0.3", "", "nngrade>=0.3.0.dev0,<0.4"):
+        require_nngrade(Stamp("square", "abc", "0.2.0", fine))  # nothing raised
+
+
+def test_a_notebook_without_a_stamp_beside_assignment_toml_is_checked_against_it(
+    course: Path,
+) -> None:
+    # `nngrade check solution.ipynb` in the instructor's assignment folder.
+    assignment, note = choose_assignment(course / "solution.ipynb", None)
+    assert assignment.root == course.resolve()
+    assert "checked against the one in its folder, 'square'" in note
