@@ -26,6 +26,7 @@ try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
     from .nngrade_protocol import COMM_TARGET, OUTPUT_LIMIT, MissingKind, Op, Routine, Status
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
+    from .nngrade_watch import watching
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
     import nngrade_guard as guard  # type: ignore[no-redef]
@@ -49,6 +50,7 @@ except ImportError:  # imported as a top-level module inside the kernel
         MissingModules,
         install_colab_stand_in,
     )
+    from nngrade_watch import watching  # type: ignore[no-redef]
 
 __all__ = ["ObjectTable", "handle", "install"]
 
@@ -143,8 +145,10 @@ class _Call:
         out = _CappedWriter(STDOUT_LIMIT)
         value: Any = None
         started = time.perf_counter()
+        watch = [str(name) for name in request.get("watch") or []]
+        recorder = None
         try:
-            with redirect_stdout(out):
+            with redirect_stdout(out), watching(watch) as recorder:
                 value = target(*args, **kwargs)
             reply["status"] = Status.OK
         except KeyboardInterrupt:
@@ -160,6 +164,8 @@ class _Call:
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error
             reply.update(status=Status.RAISED, error=_describe_exception(exc, self.cell_of))
         reply["duration"] = time.perf_counter() - started
+        if recorder is not None:  # what it called, whether it returned or raised
+            reply["called"] = recorder.counts(watch)
         reply["stdout"] = out.getvalue()
         return self._encode(op, value, args, kwargs, request, buffers, reply)
 

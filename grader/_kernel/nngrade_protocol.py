@@ -171,6 +171,9 @@ class Reply:
     stand_ins: tuple[StandIn, ...] = ()
     attempts: tuple[GuardAttempt, ...] = ()
     released: bool = False
+    # For a request that watched library functions (its ``watch``): how often each ran
+    # during the call, those that never ran left out; None if the request did not watch.
+    called: dict[str, int] | None = None
 
 
 def decode_reply(data: Any) -> Reply:
@@ -202,6 +205,7 @@ def decode_reply(data: Any) -> Reply:
         stand_ins=tuple(_stand_in(record) for record in fields.records("stand_ins")),
         attempts=tuple(_attempt(record) for record in fields.records("attempts")),
         released=bool(fields.get("released", bool)),
+        called=_called(fields.get("called", dict)),
     )
 
 
@@ -235,6 +239,14 @@ class _Fields:
         if value is None:
             raise ProtocolError(f"{self.where} lacks {key!r}")
         return str(value)
+
+
+def _called(value: dict[str, Any] | None) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not all(isinstance(k, str) and type(v) is int for k, v in value.items()):
+        raise ProtocolError("reply field 'called' holds more than names and counts")
+    return dict(value)
 
 
 def _kind(value: str | None) -> MissingKind | None:

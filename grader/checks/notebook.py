@@ -8,7 +8,7 @@ reply into a ``CallResult`` that knows how to explain itself when something went
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, assert_never
 
 from grader._kernel import nngrade_codec as codec
@@ -32,10 +32,19 @@ class Notebook:
     def generation(self) -> int:
         return self._transport.generation
 
-    def call(self, name: str, /, *args: Any, **kwargs: Any) -> CallResult:
+    def call(
+        self, name: str, /, *args: Any, watch: Sequence[str] = (), **kwargs: Any
+    ) -> CallResult:
         """Call the student's ``name(*args, **kwargs)`` in the kernel; arguments may be
-        handles (``ObjectHandle``), which the kernel replaces by the objects they name."""
-        return self._request({"op": Op.CALL, "name": name}, name, args, kwargs)
+        handles (``ObjectHandle``), which the kernel replaces by the objects they name.
+
+        ``watch`` names library functions or classes (``"torch.nn.BCELoss"``) to look out
+        for while the call runs: ``result.called`` says which of them it used, however the
+        student's code spelled them (see ``expect_not_called``)."""
+        data: dict[str, Any] = {"op": Op.CALL, "name": name}
+        if watch:
+            data["watch"] = list(watch)
+        return self._request(data, name, args, kwargs)
 
     def new(self, class_name: str, /, *args: Any, **kwargs: Any) -> CallResult:
         """Make an instance of the student's class ``class_name(*args, **kwargs)``; it stays
@@ -101,6 +110,7 @@ class Notebook:
         if path is not None:
             what = name + (_path_text(path) if reply.where is None else reply.where)
         result = self._result(name, args, kwargs, reply, out, what=what, generation=generation)
+        result.watched = tuple(data.get("watch", ()))
         if data["op"] is Op.NEW and result.ok:
             handle = result.raw_value
             if isinstance(handle, ObjectHandle):
@@ -140,6 +150,7 @@ class Notebook:
             params=reply.params,
             args=args,
             kwargs=kwargs,
+            called=dict(reply.called or {}),
         )
 
         def held(node: dict[str, Any]) -> ObjectHandle:
