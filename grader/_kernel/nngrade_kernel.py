@@ -155,7 +155,7 @@ class _Call:
             reply["status"] = Status.INTERRUPTED
         except MissingName as exc:
             reply.update(status=Status.MISSING, missing=exc.name)
-            reply["names"] = _user_names(self.namespace)
+            reply["names"] = _user_names(self.namespace, objects=True)
         except PathError as exc:
             reply.update(status=Status.MISSING, missing=exc.step, kind=exc.kind, where=exc.where)
             reply["names"] = exc.names
@@ -269,15 +269,24 @@ def _positional_names(target: Any) -> list[str]:
     return [p.name for p in parameters if p.kind in positional]
 
 
-def _user_names(namespace: dict[str, Any]) -> list[str]:
-    """Names the student defined: functions, classes and other callables, not modules."""
+def _user_names(namespace: dict[str, Any], objects: bool = False) -> list[str]:
+    """The functions and classes the student defined (not imported ones, not modules nor
+    plain variables); with ``objects``, also the callable objects the notebook holds (a
+    model ``net``), for a routine that looks an object up by name."""
+    module = namespace.get("__name__")  # "__main__" in the kernel; none in the fake
+
+    def wanted(value: Any) -> bool:
+        if inspect.isfunction(value) or inspect.isclass(value):
+            return module is None or getattr(value, "__module__", None) == module
+        return objects and callable(value) and not inspect.isroutine(value)
+
     return sorted(
         name
         for name, value in namespace.items()
         if not name.startswith("_")
-        and callable(value)
         and not isinstance(value, types.ModuleType)
         and name not in {"exit", "quit", "get_ipython", "open"}
+        and wanted(value)
     )
 
 

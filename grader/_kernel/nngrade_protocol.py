@@ -135,9 +135,17 @@ class RaisedError:
 class StandIn:
     """An import in the student's cell that got an empty stand-in module."""
 
-    module: str
+    module: str  # the module that is missing: "torchvision", or "common.layers"
     execution_count: int | None
     lineno: int | None
+    within: str = ""  # the real package it was looked for in ("common"), or ""
+    line: str = ""  # the import statement as written
+
+    @property
+    def star(self) -> bool:
+        """``from x import *``: it imported nothing, and the names it would have are not defined."""
+        code = self.line.split("#", 1)[0].strip()
+        return code.startswith("from ") and code.replace(" ", "").endswith("import*")
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,11 @@ def _raised(data: Any) -> RaisedError:
 
 def _stand_in(record: _Fields) -> StandIn:
     return StandIn(
-        record.text("module"), record.get("execution_count", int), record.get("lineno", int)
+        record.text("module"),
+        record.get("execution_count", int),
+        record.get("lineno", int),
+        record.get("within", str) or "",
+        record.get("line", str) or "",
     )
 
 

@@ -143,14 +143,20 @@ class CheckPlugin:
 
     def _once(self, exc: BaseException, description: str, message: str) -> str:
         """The full message the first time a cause fails a check; later, a short one that
-        says where the full one is."""
-        cause = getattr(exc, "cause", None) if isinstance(exc, CheckFailure) else None
-        if cause is None:
+        says where the full one is. The cause is the failure's own (CheckFailure.cause) or,
+        for a message of several lines, the message itself (one value that fails several
+        checks in the same words), shortened to its first line."""
+        if isinstance(exc, CheckFailure) and exc.cause is not None:
+            cause: Hashable = exc.cause
+            short = exc.short
+        elif "\n" in message:
+            cause, short = message, message.split("\n", 1)[0]
+        else:
             return message
         first = self._explained.setdefault(cause, description)
         if first == description:
             return message
-        return f"{exc.short} The check “{first}” explains it in full."  # type: ignore[attr-defined]
+        return f"{short} The check “{first}” explains it in full."
 
 
 def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:

@@ -31,11 +31,12 @@ from grader._kernel.nngrade_protocol import (
 from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
 from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
 
-__all__ = ["CellEvent", "CodeCell", "LiveNotebook"]
+__all__ = ["CellEvent", "CodeCell", "LiveNotebook", "missing_module", "name_origin"]
 
 MAX_RESTARTS = 5
 AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
 
 
@@ -88,7 +89,8 @@ class LiveNotebook:
     def run(self) -> None:
         self._run_cells()
         # What the kernel helper saw while the cells ran, even if they were cut short.
-        self._record_stand_ins()
+        stand_ins = self._record_stand_ins()
+        self._link_name_errors(stand_ins)
         self._record_guard_attempts()
 
     def _run_cells(self) -> None:
@@ -164,17 +166,37 @@ class LiveNotebook:
     def _death(self) -> LimitHit:
         return (self.session.last_exit or KernelExit()).explain(self.session.limits)
 
-    def _record_stand_ins(self) -> None:
+    def _record_stand_ins(self) -> list[tuple[CodeCell, StandIn]]:
         """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
-        for cell, record in self._in_cells(self._ask(Op.STAND_INS).stand_ins):
+        placed = self._in_cells(self._ask(Op.STAND_INS).stand_ins)
+        for cell, record in placed:
+            detail = "The rest of the cell still ran. Code that uses the module fails with "
+            detail += "ModuleNotFoundError."
+            if record.star:
+                detail = (
+                    f"`{record.line}` imported nothing, so the names it would have given are "
+                    "not defined: code that uses them fails with NameError."
+                )
             self._record(
                 cell,
                 CellEventKind.STAND_IN,
-                f"line {record.lineno}: `{record.module}` is not installed where "
-                "notebooks are graded; the import was replaced by an empty stand-in",
-                "The rest of the cell still ran. Code that uses the module fails with "
-                "ModuleNotFoundError.",
+                f"line {record.lineno}: {missing_module(record)}; the import was replaced by "
+                "an empty stand-in",
+                detail,
             )
+        return placed
+
+    def _link_name_errors(self, stand_ins: list[tuple[CodeCell, StandIn]]) -> None:
+        """A cell's NameError about a name that a failed ``from x import *`` in it or an
+        earlier cell would have given: say so where the NameError is reported."""
+        for event in self.events:
+            found = _NAME_ERROR.match(event.summary) if event.kind is CellEventKind.ERROR else None
+            if found is None:
+                continue
+            before = [(f"cell {c.position}", r) for c, r in stand_ins if c.position <= event.cell]
+            origin = name_origin(found.group(1), before)
+            if origin:
+                event.summary = origin[:300]
 
     def _record_guard_attempts(self) -> None:
         """Note what the guard refused (imports of the grader's modules, its files) in
@@ -250,3 +272,29 @@ class LiveNotebook:
             return None
         position = self.session.execution_counts.get(execution_count)
         return f"cell {position}" if position and position > 0 else None
+
+
+def missing_module(record: StandIn) -> str:
+    """What a stand-in stands for, in words: not installed, or missing from a package."""
+    if record.within:
+        short = record.module.removeprefix(record.within + ".")
+        return (
+            f"`{record.module}` does not exist where notebooks are graded (`{record.within}` "
+            f"is there, but has no module `{short}`)"
+        )
+    return f"`{record.module}` is not installed where notebooks are graded"
+
+
+def name_origin(name: str, stand_ins: Iterable[tuple[str | None, StandIn]]) -> str:
+    """``Affine`` is not defined: where it would have come from, if a ``from x import *``
+    (in the cell named beside it, "cell 2", or None if unknown) imported nothing; ""
+    otherwise."""
+    stars = [(cell, record) for cell, record in stand_ins if record.star]
+    if not stars:
+        return ""
+    cell, record = stars[-1]  # the last one before the error
+    where = f" in {cell}" if cell else ""
+    return (
+        f"`{name}` is not defined: it would have come from `{record.line}`{where}, which "
+        f"imported nothing because {missing_module(record)}"
+    )
