@@ -22,7 +22,7 @@ from typing import Any
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
     from . import nngrade_guard as guard
-    from .nngrade_lookup import MissingName, Unusable
+    from .nngrade_lookup import MissingName, Unusable, definition_sites
     from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
     from .nngrade_protocol import COMM_TARGET, OUTPUT_LIMIT, MissingKind, Op, Routine, Status
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
@@ -30,7 +30,11 @@ try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
     import nngrade_guard as guard  # type: ignore[no-redef]
-    from nngrade_lookup import MissingName, Unusable  # type: ignore[no-redef]
+    from nngrade_lookup import (  # type: ignore[no-redef]
+        MissingName,
+        Unusable,
+        definition_sites,
+    )
     from nngrade_objects import (  # type: ignore[no-redef]
         NoSuchObject,
         ObjectTable,
@@ -103,7 +107,9 @@ def handle(
     try:
         op = Op(request.get("op", ""))
         if op is Op.NAMES:
-            reply.update(status=Status.OK, names=_user_names(namespace))
+            names = _user_names(namespace)
+            sites = definition_sites(namespace, names, cell_of or (lambda _f: None))
+            reply.update(status=Status.OK, names=names, sites=sites)
             return reply, []
         if op is Op.STAND_INS:
             reply.update(status=Status.OK, stand_ins=list(stand_ins or []))

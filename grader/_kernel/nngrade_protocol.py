@@ -91,6 +91,7 @@ class CellEventKind(StrEnum):
     ERROR = "error"  # the cell raised
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel_died"
+    REDEFINED = "redefined"  # a later cell defines a function or class again
     SKIPPED = "skipped"  # not run: neutralized, outside the definitions, or out of time
     LARGE_OUTPUT = "large_output"
     STAND_IN = "stand_in"  # an import replaced by a stand-in
@@ -182,6 +183,8 @@ class Reply:
     # For a request that watched library functions (its ``watch``): how often each ran
     # during the call, those that never ran left out; None if the request did not watch.
     called: dict[str, int] | None = None
+    # For ``names``: the cell (execution count) each function or class was defined in.
+    sites: dict[str, int] | None = None
 
 
 def decode_reply(data: Any) -> Reply:
@@ -213,7 +216,8 @@ def decode_reply(data: Any) -> Reply:
         stand_ins=tuple(_stand_in(record) for record in fields.records("stand_ins")),
         attempts=tuple(_attempt(record) for record in fields.records("attempts")),
         released=bool(fields.get("released", bool)),
-        called=_called(fields.get("called", dict)),
+        called=_counts(fields.get("called", dict), "called"),
+        sites=_counts(fields.get("sites", dict), "sites"),
     )
 
 
@@ -249,11 +253,11 @@ class _Fields:
         return str(value)
 
 
-def _called(value: dict[str, Any] | None) -> dict[str, int] | None:
+def _counts(value: dict[str, Any] | None, key: str) -> dict[str, int] | None:
     if value is None:
         return None
     if not all(isinstance(k, str) and type(v) is int for k, v in value.items()):
-        raise ProtocolError("reply field 'called' holds more than names and counts")
+        raise ProtocolError(f"reply field {key!r} holds more than names and numbers")
     return dict(value)
 
 

@@ -11,6 +11,7 @@ or kills the kernel.
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from collections.abc import Iterable
@@ -92,6 +93,7 @@ class LiveNotebook:
         stand_ins = self._record_stand_ins()
         self._link_name_errors(stand_ins)
         self._record_guard_attempts()
+        self._record_redefinitions()
 
     def _run_cells(self) -> None:
         deadline = time.monotonic() + self.notebook_timeout
@@ -214,6 +216,30 @@ class LiveNotebook:
                 "this was blocked, so code relying on it gets no credit",
             )
 
+    def _record_redefinitions(self) -> None:
+        """A function or class that several cells define: the checks call the definition
+        that ran last, which is not always the one the student is looking at. Say which."""
+        repeated = {
+            name: cells for name, cells in _definitions(self.cells).items() if len(cells) > 1
+        }
+        if not repeated:
+            return  # the common case asks the kernel nothing
+        sites = self._ask(Op.NAMES).sites or {}
+        for name, cells in sorted(repeated.items()):
+            count = sites.get(name)
+            position = None if count is None else self.session.execution_counts.get(count)
+            graded = next((cell for cell in cells if cell.position == position), None)
+            if graded is None:  # not a function or class of a cell now, or cannot say which
+                continue
+            later = [cell.position for cell in cells if cell.position > graded.position]
+            summary = (
+                f"`{name}` is defined in cells {_numbers([c.position for c in cells])}; the "
+                f"checks grade the one in cell {graded.position}, the last one that ran"
+            )
+            if later:
+                summary += f" (the one in cell {_numbers(later)} did not run)"
+            self._record(graded, CellEventKind.REDEFINED, summary)
+
     def _ask(self, op: Op) -> Reply:
         """What the kernel helper recorded while the cells ran (nothing if it cannot say)."""
         reply, _ = self.request({"op": op, "id": op}, [], self.cell_timeout)
@@ -298,3 +324,31 @@ def name_origin(name: str, stand_ins: Iterable[tuple[str | None, StandIn]]) -> s
         f"`{name}` is not defined: it would have come from `{record.line}`{where}, which "
         f"imported nothing because {missing_module(record)}"
     )
+
+
+def _definitions(cells: list[CodeCell]) -> dict[str, list[CodeCell]]:
+    """The cells that define each function or class at their top level (inside an ``if``,
+    ``try`` or ``with`` too, not inside another function or class)."""
+    found: dict[str, list[CodeCell]] = {}
+    for cell in cells:
+        try:
+            body = ast.parse(cell.source).body
+        except (SyntaxError, ValueError):  # IPython syntax left in: the kernel said so
+            continue
+        for name in sorted(set(_defined(body))):
+            found.setdefault(name, []).append(cell)
+    return found
+
+
+def _defined(nodes: Iterable[ast.AST]) -> Iterable[str]:
+    for node in nodes:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield node.name
+        elif isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
+            yield from _defined(ast.iter_child_nodes(node))
+
+
+def _numbers(positions: list[int]) -> str:
+    """2, 5 and 7."""
+    shown = [str(p) for p in positions]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
