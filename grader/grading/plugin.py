@@ -150,13 +150,20 @@ class CheckPlugin:
             cause: Hashable = exc.cause
             short = exc.short
         elif "\n" in message:
-            cause, short = message, message.split("\n", 1)[0]
+            lines = message.split("\n")
+            short = lines[0]
+            if short.endswith(":"):  # "f(x) raised an exception:" says little without its error
+                short = f"{short} {lines[1].strip()}"
+            if len(lines) <= 2 and short.endswith(lines[-1].strip()):
+                return message  # as short as the reference to it would be
+            cause = message
         else:
             return message
         first = self._explained.setdefault(cause, description)
         if first == description:
             return message
-        return f"{short} The check “{first}” explains it in full."
+        end = "" if short.endswith((".", "?", "!")) else "."
+        return f"{short}{end} The check “{first}” explains it in full."
 
 
 def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:

@@ -134,7 +134,7 @@ def test_a_cause_that_fails_several_checks_is_explained_once(tmp_path: Path) -> 
     )
     assert messages["test_same_words"] == "it broke\nhere is why"
     assert messages["test_same_words_again"] == (
-        "it broke The check “the same words” explains it in full."
+        "it broke. The check “the same words” explains it in full."
     )
     # A one-line message is as short as a reference to it would be: it stays.
     assert messages["test_one_line_again"] == "one line"
