@@ -117,3 +117,21 @@ def test_visible_and_hidden_points(graded_bce: dict[str, SubmissionResult]) -> N
     checks = graded_bce["solution"].checks
     assert sum(c.max_points for c in checks if not c.hidden) == FULL - 1
     assert [c.name for c in checks if c.hidden] == ["test_training_tells_digits_apart"]
+
+
+def test_bce_loss_from_the_library_under_another_name_earns_no_value_points(
+    graded_bce: dict[str, SubmissionResult],
+) -> None:
+    """`from torch.nn import BCELoss as L`, which the template rules out: the four points of
+    bce_loss's values are lost, told once in full; the network's six are kept."""
+    result = graded_bce["uses_bceloss"]
+    bad = failed(result)
+    values = [
+        "test_bce_values[(n, 1)]",
+        "test_bce_values[(n,)]",
+        "test_bce_saturated_outputs",
+        "test_bce_accepts_numpy_arrays",
+    ]
+    assert set(bad) == set(values) and result.score == FULL - 4
+    assert bad[values[0]].startswith("bce_loss(y_hat, y) uses `torch.nn.BCELoss` (whatever name")
+    assert all(bad[name].endswith("explains it in full.") for name in values[1:])
