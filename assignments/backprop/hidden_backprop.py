@@ -18,6 +18,7 @@ from grader.checks import (
     GradientCall,
     Notebook,
     compare_gradients,
+    expect_not_called,
     expect_working,
     parameter_gradients,
 )
@@ -29,6 +30,22 @@ TYPICAL_M = 7
 OTHER_SIZES = (8, 5, 7, 4)
 OTHER_M = 3
 OUTPUT_FIRST = ("dW3", "db3", "dW2", "db2", "dW1", "db1")
+# As in test_backprop.py: the gradients are to be computed by hand.
+AUTODIFF = (
+    "torch.Tensor.backward",
+    "torch.autograd.functional.jacobian",
+    "torch.func.grad",
+    "torch.func.vjp",
+    "torch.func.jacrev",
+    "torch.autograd.grad",
+    "torch.autograd.backward",
+    "jax.grad",
+    "autograd.grad",
+)
+BY_HAND = (
+    "the assignment asks you to derive the gradients and compute them yourself, without "
+    "automatic differentiation such as torch.autograd"
+)
 
 
 def judged(notebook: Notebook, seed: int, sizes: tuple[int, ...], m: int) -> GradientCall:
@@ -39,7 +56,7 @@ def judged(notebook: Notebook, seed: int, sizes: tuple[int, ...], m: int) -> Gra
     x = rng.standard_normal((n_in, m))
     y_true = np.eye(n_out)[:, rng.integers(0, n_out, m)]
     reference.forward_pass(x, params)
-    call = notebook.call("backward_pass", x, y_true, params)
+    call = notebook.call("backward_pass", x, y_true, params, watch=AUTODIFF)
     return GradientCall(call, *expected_gradients(x, y_true, params), m=m)
 
 
@@ -64,7 +81,9 @@ def expected_gradients(
 @pytest.mark.points(1)
 def test_other_layer_sizes(notebook: Notebook, run_seed: int) -> None:
     """backward_pass works for other layer sizes too"""
-    usual = expect_working(judged(notebook, run_seed, SIZES, TYPICAL_M))
+    usual_call = judged(notebook, run_seed, SIZES, TYPICAL_M)
+    expect_not_called(usual_call.call, *AUTODIFF, reason=BY_HAND)
+    usual = expect_working(usual_call)
     other = judged(notebook, run_seed, OTHER_SIZES, OTHER_M)
     lead = f"for the layer sizes {_sizes(SIZES)} but not for {_sizes(OTHER_SIZES)}."
     advice = (

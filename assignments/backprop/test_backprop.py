@@ -8,7 +8,9 @@ the mean cross-entropy of the notebook's own ``forward_pass``, and the forward c
 comparisons with the reference solution, and other layer sizes, are in hidden_backprop.py.
 
 13 points here, 14 when grading: 2 for each of the six gradients, 1 for leaving the
-arguments alone (hidden_backprop.py adds 1 for other layer sizes). ``backward_pass`` is
+arguments alone (hidden_backprop.py adds 1 for other layer sizes). The gradients must be
+computed by hand: a ``backward_pass`` that uses automatic differentiation (torch.autograd)
+earns none of the gradient points, whatever it returns. ``backward_pass`` is
 called once per batch size; every check judges its own part of those calls, so one
 gradient can be wrong while the others earn their points, and a message can say what the
 others show.
@@ -26,6 +28,7 @@ from grader.checks import (
     CheckFailure,
     GradientCall,
     Notebook,
+    expect_not_called,
     expect_unmodified,
     expect_working,
     parameter_gradients_at_once,
@@ -43,6 +46,22 @@ OUTPUT_FIRST = ("dW3", "db3", "dW2", "db2", "dW1", "db1")
 # Networks per call into the kernel when computing numerical gradients (see
 # mean_cross_entropies): 80 of the usual size make weight matrices of at most 480 x 400.
 COPIES = 80
+# What "by hand" rules out, outermost first so that a message names what the student wrote.
+AUTODIFF = (
+    "torch.Tensor.backward",
+    "torch.autograd.functional.jacobian",
+    "torch.func.grad",
+    "torch.func.vjp",
+    "torch.func.jacrev",
+    "torch.autograd.grad",
+    "torch.autograd.backward",
+    "jax.grad",
+    "autograd.grad",
+)
+BY_HAND = (
+    "the assignment asks you to derive the gradients and compute them yourself, without "
+    "automatic differentiation such as torch.autograd"
+)
 BASIS = (
     "The expected values are numerical gradients (centred differences) of the mean "
     "cross-entropy of your notebook's forward_pass, -(1/m) * sum(y_true * log(A3))."
@@ -68,7 +87,7 @@ class Calls:
                 weights,
                 PARAMETERS,
             )
-            call = notebook.call("backward_pass", x, y_true, params)
+            call = notebook.call("backward_pass", x, y_true, params, watch=AUTODIFF)
             self._calls[m] = GradientCall.against_numerical(
                 call, {f"d{k}": v for k, v in numerical.items()}, m=m, basis=BASIS
             )
@@ -187,6 +206,7 @@ def calls(run_seed: int) -> Calls:
 @pytest.mark.parametrize("name", OUTPUT_FIRST)
 def test_gradient(notebook: Notebook, calls: Calls, name: str) -> None:
     """backward_pass returns the right gradient"""
+    expect_not_called(calls.get(notebook, TYPICAL_M).call, *AUTODIFF, reason=BY_HAND)
     failures = {m: calls.get(notebook, m).failure(name) for m in BATCH_SIZES}
     wrong = [m for m, message in failures.items() if message]
     if not wrong:

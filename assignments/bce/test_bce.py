@@ -6,7 +6,10 @@ network is trained (a fresh copy, seeded from the grading seed) with the student
 ``bce_loss`` on a small made-up problem, judged by what the loss does. Training on the
 digits to a held-out accuracy is in hidden_bce.py.
 
-9 points here, 10 when grading (hidden_bce.py adds 1).
+9 points here, 10 when grading (hidden_bce.py adds 1). The template asks for BCE by
+formula: a ``bce_loss`` that uses ``torch.nn.BCELoss`` or its functional form earns none of
+its 4 value points (``bce_call``), whatever it returns; the training checks judge ``net``
+and keep theirs.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import pytest
 import torch
 
 from grader.checks import (
+    CallResult,
     CheckFailure,
     Notebook,
     TrainingSteps,
     expect_layers,
+    expect_not_called,
     expect_scalar,
     trace_model,
     train_steps,
@@ -58,6 +63,15 @@ EDGE_Y_HAT = [0.5, 0.5, 0.0, 1.0, 0.50001, 0.49999, 0.9, 0.1]
 EDGE_Y = [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
 EDGE_EXPECTED = 0.625  # 5 of 8
 SHAPES = {"(n, 1)": (-1, 1), "(n,)": (-1,)}
+# What the template rules out ("by formula, without torch.nn.BCELoss"), classes before the
+# functions they call, so that a message names what the student wrote.
+NOT_BY_FORMULA = (
+    "torch.nn.BCELoss",
+    "torch.nn.BCEWithLogitsLoss",
+    "torch.nn.functional.binary_cross_entropy",
+    "torch.nn.functional.binary_cross_entropy_with_logits",
+)
+RULE = "the assignment asks for binary cross-entropy by formula, without torch.nn.BCELoss"
 
 
 def tensors(y_hat: list[float], y: list[float], shape: tuple[int, ...] = (-1, 1)) -> tuple:
@@ -76,6 +90,13 @@ def as_number(value: object) -> float | None:
     return float(array.ravel()[0]) if array.size == 1 else None
 
 
+def bce_call(notebook: Notebook, *args: object) -> CallResult:
+    """The student's bce_loss(*args); fails the check if it used what the template rules out."""
+    call = notebook.call("bce_loss", *args, watch=NOT_BY_FORMULA)
+    expect_not_called(call, *NOT_BY_FORMULA, reason=RULE)
+    return call
+
+
 def mean_hints(n: int) -> dict[float, str]:
     return {float(n): f"the sum over the batch instead of the mean: divide by n = {n}"}
 
@@ -84,7 +105,7 @@ def mean_hints(n: int) -> dict[float, str]:
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 def test_bce_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
     """bce_loss(y_hat, y) is the mean binary cross-entropy"""
-    call = notebook.call("bce_loss", *tensors(BCE_Y_HAT, BCE_Y, shape))
+    call = bce_call(notebook, *tensors(BCE_Y_HAT, BCE_Y, shape))
     hints = mean_hints(len(BCE_Y))
     expect_scalar(call.value, BCE_EXPECTED, what=call.what, rtol=1e-5, factor_hints=hints)
 
@@ -92,7 +113,7 @@ def test_bce_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
 @pytest.mark.points(1)
 def test_bce_saturated_outputs(notebook: Notebook) -> None:
     """bce_loss(y_hat, y) stays finite when y_hat is exactly 0 or 1"""
-    call = notebook.call("bce_loss", *tensors(SATURATED_Y_HAT, SATURATED_Y))
+    call = bce_call(notebook, *tensors(SATURATED_Y_HAT, SATURATED_Y))
     value = call.value
     number = as_number(value)
     if number is not None and not np.isfinite(number):
@@ -108,7 +129,7 @@ def test_bce_saturated_outputs(notebook: Notebook) -> None:
 def test_bce_accepts_numpy_arrays(notebook: Notebook) -> None:
     """bce_loss(y_hat, y) also takes NumPy arrays"""
     y_hat, y = (t.numpy() for t in tensors(NUMPY_Y_HAT, NUMPY_Y))
-    call = notebook.call("bce_loss", y_hat, y)
+    call = bce_call(notebook, y_hat, y)
     if call.error is not None:
         raise CheckFailure(
             f"{call.what} raised an exception when given NumPy arrays:\n{call.error}\n"

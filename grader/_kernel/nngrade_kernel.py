@@ -22,14 +22,19 @@ from typing import Any
 try:  # imported as grader._kernel.nngrade_kernel by the in-process fake bridge
     from . import nngrade_codec as codec
     from . import nngrade_guard as guard
-    from .nngrade_lookup import MissingName, Unusable
+    from .nngrade_lookup import MissingName, Unusable, definition_sites
     from .nngrade_objects import NoSuchObject, ObjectTable, PathError, assign, walk
     from .nngrade_protocol import COMM_TARGET, OUTPUT_LIMIT, MissingKind, Op, Routine, Status
     from .nngrade_stand_ins import MissingModules, install_colab_stand_in
+    from .nngrade_watch import watching
 except ImportError:  # imported as a top-level module inside the kernel
     import nngrade_codec as codec  # type: ignore[no-redef]
     import nngrade_guard as guard  # type: ignore[no-redef]
-    from nngrade_lookup import MissingName, Unusable  # type: ignore[no-redef]
+    from nngrade_lookup import (  # type: ignore[no-redef]
+        MissingName,
+        Unusable,
+        definition_sites,
+    )
     from nngrade_objects import (  # type: ignore[no-redef]
         NoSuchObject,
         ObjectTable,
@@ -49,6 +54,7 @@ except ImportError:  # imported as a top-level module inside the kernel
         MissingModules,
         install_colab_stand_in,
     )
+    from nngrade_watch import watching  # type: ignore[no-redef]
 
 __all__ = ["ObjectTable", "handle", "install"]
 
@@ -101,7 +107,9 @@ def handle(
     try:
         op = Op(request.get("op", ""))
         if op is Op.NAMES:
-            reply.update(status=Status.OK, names=_user_names(namespace))
+            names = _user_names(namespace)
+            sites = definition_sites(namespace, names, cell_of or (lambda _f: None))
+            reply.update(status=Status.OK, names=names, sites=sites)
             return reply, []
         if op is Op.STAND_INS:
             reply.update(status=Status.OK, stand_ins=list(stand_ins or []))
@@ -143,15 +151,17 @@ class _Call:
         out = _CappedWriter(STDOUT_LIMIT)
         value: Any = None
         started = time.perf_counter()
+        watch = [str(name) for name in request.get("watch") or []]
+        recorder = None
         try:
-            with redirect_stdout(out):
+            with redirect_stdout(out), watching(watch) as recorder:
                 value = target(*args, **kwargs)
             reply["status"] = Status.OK
         except KeyboardInterrupt:
             reply["status"] = Status.INTERRUPTED
         except MissingName as exc:
             reply.update(status=Status.MISSING, missing=exc.name)
-            reply["names"] = _user_names(self.namespace)
+            reply["names"] = _user_names(self.namespace, objects=True)
         except PathError as exc:
             reply.update(status=Status.MISSING, missing=exc.step, kind=exc.kind, where=exc.where)
             reply["names"] = exc.names
@@ -160,6 +170,8 @@ class _Call:
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code is an error
             reply.update(status=Status.RAISED, error=_describe_exception(exc, self.cell_of))
         reply["duration"] = time.perf_counter() - started
+        if recorder is not None:  # what it called, whether it returned or raised
+            reply["called"] = recorder.counts(watch)
         reply["stdout"] = out.getvalue()
         return self._encode(op, value, args, kwargs, request, buffers, reply)
 
@@ -263,15 +275,24 @@ def _positional_names(target: Any) -> list[str]:
     return [p.name for p in parameters if p.kind in positional]
 
 
-def _user_names(namespace: dict[str, Any]) -> list[str]:
-    """Names the student defined: functions, classes and other callables, not modules."""
+def _user_names(namespace: dict[str, Any], objects: bool = False) -> list[str]:
+    """The functions and classes the student defined (not imported ones, not modules nor
+    plain variables); with ``objects``, also the callable objects the notebook holds (a
+    model ``net``), for a routine that looks an object up by name."""
+    module = namespace.get("__name__")  # "__main__" in the kernel; none in the fake
+
+    def wanted(value: Any) -> bool:
+        if inspect.isfunction(value) or inspect.isclass(value):
+            return module is None or getattr(value, "__module__", None) == module
+        return objects and callable(value) and not inspect.isroutine(value)
+
     return sorted(
         name
         for name, value in namespace.items()
         if not name.startswith("_")
-        and callable(value)
         and not isinstance(value, types.ModuleType)
         and name not in {"exit", "quit", "get_ipython", "open"}
+        and wanted(value)
     )
 
 

@@ -91,6 +91,7 @@ class CellEventKind(StrEnum):
     ERROR = "error"  # the cell raised
     TIMEOUT = "timeout"
     KERNEL_DIED = "kernel_died"
+    REDEFINED = "redefined"  # a later cell defines a function or class again
     SKIPPED = "skipped"  # not run: neutralized, outside the definitions, or out of time
     LARGE_OUTPUT = "large_output"
     STAND_IN = "stand_in"  # an import replaced by a stand-in
@@ -135,9 +136,17 @@ class RaisedError:
 class StandIn:
     """An import in the student's cell that got an empty stand-in module."""
 
-    module: str
+    module: str  # the module that is missing: "torchvision", or "common.layers"
     execution_count: int | None
     lineno: int | None
+    within: str = ""  # the real package it was looked for in ("common"), or ""
+    line: str = ""  # the import statement as written
+
+    @property
+    def star(self) -> bool:
+        """``from x import *``: it imported nothing, and the names it would have are not defined."""
+        code = self.line.split("#", 1)[0].strip()
+        return code.startswith("from ") and code.replace(" ", "").endswith("import*")
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,11 @@ class Reply:
     stand_ins: tuple[StandIn, ...] = ()
     attempts: tuple[GuardAttempt, ...] = ()
     released: bool = False
+    # For a request that watched library functions (its ``watch``): how often each ran
+    # during the call, those that never ran left out; None if the request did not watch.
+    called: dict[str, int] | None = None
+    # For ``names``: the cell (execution count) each function or class was defined in.
+    sites: dict[str, int] | None = None
 
 
 def decode_reply(data: Any) -> Reply:
@@ -202,6 +216,8 @@ def decode_reply(data: Any) -> Reply:
         stand_ins=tuple(_stand_in(record) for record in fields.records("stand_ins")),
         attempts=tuple(_attempt(record) for record in fields.records("attempts")),
         released=bool(fields.get("released", bool)),
+        called=_counts(fields.get("called", dict), "called"),
+        sites=_counts(fields.get("sites", dict), "sites"),
     )
 
 
@@ -237,6 +253,14 @@ class _Fields:
         return str(value)
 
 
+def _counts(value: dict[str, Any] | None, key: str) -> dict[str, int] | None:
+    if value is None:
+        return None
+    if not all(isinstance(k, str) and type(v) is int for k, v in value.items()):
+        raise ProtocolError(f"reply field {key!r} holds more than names and numbers")
+    return dict(value)
+
+
 def _kind(value: str | None) -> MissingKind | None:
     try:
         return None if value is None else MissingKind(value)
@@ -263,7 +287,11 @@ def _raised(data: Any) -> RaisedError:
 
 def _stand_in(record: _Fields) -> StandIn:
     return StandIn(
-        record.text("module"), record.get("execution_count", int), record.get("lineno", int)
+        record.text("module"),
+        record.get("execution_count", int),
+        record.get("lineno", int),
+        record.get("within", str) or "",
+        record.get("line", str) or "",
     )
 
 

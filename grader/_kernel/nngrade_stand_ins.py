@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import linecache
 import sys
 import types
 from typing import Any
@@ -31,13 +32,13 @@ class MissingModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         where = self._student_import_site()
         if where is None:
             return None
-        top = fullname.split(".")[0]
-        if all(record["module"] != top for record in self.records):  # one note per package
-            self.records.append({"module": top, **where})
+        missing, within = _missing_part(fullname)
+        if all(record["module"] != missing for record in self.records):  # one note each
+            self.records.append({"module": missing, "within": within, **where})
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        return _StandInModule(spec.name)
+        return _StandInModule(spec.name, _missing_part(spec.name)[0])
 
     def exec_module(self, module: types.ModuleType) -> None:
         pass
@@ -52,37 +53,57 @@ class MissingModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         execution_count = self._cell_of(frame.f_code.co_filename)
         if execution_count is None:
             return None
-        return {"execution_count": execution_count, "lineno": frame.f_lineno}
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        return {"execution_count": execution_count, "lineno": frame.f_lineno, "line": line}
+
+
+def _missing_part(fullname: str) -> tuple[str, str]:
+    """(the module that is missing, the real package it was looked for in, or ""):
+    ("torchvision", "") for torchvision.transforms, ("common.layers", "common") when the
+    folder `common` is there without layers.py."""
+    parts = fullname.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        parent = sys.modules.get(".".join(parts[:cut]))
+        if parent is not None and not isinstance(parent, _StandInModule):
+            return ".".join(parts[: cut + 1]), ".".join(parts[:cut])
+    return parts[0], ""
 
 
 class _StandInModule(types.ModuleType):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, missing: str) -> None:
         super().__init__(name)
         self.__path__: list[str] = []  # a package, so `import torchvision.transforms` works
         self.__all__: list[str] = []  # `from fastai.vision.all import *` imports nothing
+        self._nngrade_missing = missing
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("__"):
             raise AttributeError(attribute)
-        return _Unavailable(f"{self.__name__}.{attribute}")
+        return _Unavailable(f"{self.__name__}.{attribute}", self._nngrade_missing)
 
 
 class _Unavailable:
     """Anything taken from a stand-in module: fails, with the reason, once it is used."""
 
-    def __init__(self, dotted: str) -> None:
+    def __init__(self, dotted: str, missing: str) -> None:
         self._dotted = dotted
+        self._missing = missing  # the module that does not exist
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("__"):
             raise AttributeError(attribute)
-        return _Unavailable(f"{self._dotted}.{attribute}")
+        return _Unavailable(f"{self._dotted}.{attribute}", self._missing)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        module = self._dotted.split(".")[0]
+        module = self._missing
+        reason = (
+            f"the module '{module}' does not exist where your notebook is graded"
+            if "." in module
+            else f"the module '{module}' is not installed where your notebook is graded"
+        )
         raise ModuleNotFoundError(
-            f"{self._dotted}(...) cannot run: the module '{module}' is not installed where "
-            "your notebook is graded, so its import was replaced by an empty stand-in.",
+            f"{self._dotted}(...) cannot run: {reason}, so its import was replaced by an "
+            "empty stand-in.",
             name=module,
         )
 

@@ -8,6 +8,8 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
 
 - Calling the student's code: `Notebook`, `CallResult`, `ObjectHandle`.
 - Failing: `CheckFailure`, `CallFailed`.
+- Rules the assignment states ("without torch.nn.BCELoss"): `expect_not_called`,
+  `expect_called`, on a call made with ``notebook.call(..., watch=[...])``.
 - Comparing values: `expect_array`, `expect_scalar`, `expect_unmodified`, `describe`.
 - Gradients: `numerical_gradient`, `elementwise_derivative`, `parameter_gradients`,
   `parameter_gradients_at_once`, `away_from_kinks`, `compare_gradients`, `expect_gradient`,
@@ -58,7 +60,7 @@ from grader.checks._torch_routines import (
     train_epoch,
     train_steps,
 )
-from grader.checks.calls import CallFailed
+from grader.checks.calls import CallFailed, expect_called, expect_not_called
 from grader.checks.failures import CheckFailure
 from grader.checks.notebook import CallResult, Notebook, ObjectHandle
 
@@ -86,8 +88,10 @@ __all__ = [
     "elementwise_derivative",
     "evaluate_model",
     "expect_array",
+    "expect_called",
     "expect_gradient",
     "expect_layers",
+    "expect_not_called",
     "expect_scalar",
     "expect_unmodified",
     "expect_working",

@@ -69,9 +69,14 @@ class GradientCall:
         value = self.call.value
         if not isinstance(value, dict):
             keys = ", ".join(self.expected)
+            example = ", ".join(f'"{key}": {key}' for key in self.expected)
+            advice = "Is the return statement missing?\n" if value is None else ""
+            # Every check of this call fails here: the plugin shows this whole message once
+            # and the first line, with a pointer to it, in the others.
             raise CheckFailure(
                 f"{self.call.what} returned {describe(value)}; expected a dict with the keys "
-                f"{keys}."
+                f"{keys}.\n{advice}The checks look each gradient up by its key, so even "
+                f"gradients in the right order cannot be judged: return {{{example}}}."
             )
         return value
 

@@ -9,7 +9,7 @@ from typing import Any
 from grader._kernel.nngrade_protocol import Status
 from grader.checks.failures import CheckFailure
 
-__all__ = ["CallFailed", "CallResult", "StudentError"]
+__all__ = ["CallFailed", "CallResult", "StudentError", "expect_called", "expect_not_called"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,10 @@ class CallResult:
     duration: float = 0.0
     message: str = ""
     params: tuple[str, ...] = ()
+    # The library functions the call watched for (``Notebook.call(..., watch=...)``) and,
+    # of those, the ones it used with how often; see ``expect_not_called``.
+    watched: tuple[str, ...] = ()
+    called: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -75,3 +79,47 @@ class CallFailed(CheckFailure):
     def __init__(self, call: CallResult) -> None:
         super().__init__(call.message)
         self.call = call
+
+
+def expect_not_called(call: CallResult, *names: str, reason: str) -> None:
+    """Fail the check if ``call`` used any of ``names`` (which it must have watched).
+
+    ``reason`` is the assignment's rule in its words ("the assignment asks for BCE by
+    formula, without torch.nn.BCELoss"). List classes before the functions they call
+    (``torch.nn.BCELoss`` before ``torch.nn.functional.binary_cross_entropy``): the message
+    names the first one used, which is what the student wrote. Every check that fails this
+    way for one function shares one cause, so only the first shows the whole message.
+    """
+    _expect_watched(call, names)
+    used = next((name for name in names if call.called.get(name)), None)
+    if used is None:
+        return
+    function = call.what.split("(", 1)[0]
+    raise CheckFailure(
+        f"{call.what} uses `{used}` (whatever name your code gives it): {reason}. "
+        f"So the checks of what {function} returns give no credit while it uses it; "
+        f"write the computation out yourself.",
+        cause=("uses", function, used),
+        short=f"{call.what} uses `{used}`, which the assignment rules out.",
+    )
+
+
+def expect_called(call: CallResult, name: str, *, reason: str) -> None:
+    """Fail the check unless ``call`` used ``name`` (which it must have watched)."""
+    _expect_watched(call, (name,))
+    if not call.called.get(name):
+        function = call.what.split("(", 1)[0]
+        raise CheckFailure(
+            f"{call.what} does not use `{name}`: {reason}.",
+            cause=("does not use", function, name),
+            short=f"{call.what} does not use `{name}`, which the assignment asks for.",
+        )
+
+
+def _expect_watched(call: CallResult, names: tuple[str, ...]) -> None:
+    unwatched = [name for name in names if name not in call.watched]
+    if unwatched:  # the check's own fault: it never asked to see these
+        raise ValueError(
+            f"{call.what} was not watching {', '.join(unwatched)}: "
+            "pass them to notebook.call(..., watch=[...])"
+        )

@@ -8,13 +8,14 @@ reply into a ``CallResult`` that knows how to explain itself when something went
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, assert_never
 
 from grader._kernel import nngrade_codec as codec
 from grader._kernel.nngrade_protocol import MissingKind, Op, RaisedError, Reply, Routine, Status
 from grader.checks.calls import CallResult, StudentError
 from grader.checks.handles import ObjectHandle, StaleHandle
+from grader.runner.cells import name_origin
 from grader.runner.transport import InProcessTransport, Transport
 
 __all__ = ["CallResult", "Notebook", "ObjectHandle", "StudentError", "in_process_notebook"]
@@ -32,10 +33,19 @@ class Notebook:
     def generation(self) -> int:
         return self._transport.generation
 
-    def call(self, name: str, /, *args: Any, **kwargs: Any) -> CallResult:
+    def call(
+        self, name: str, /, *args: Any, watch: Sequence[str] = (), **kwargs: Any
+    ) -> CallResult:
         """Call the student's ``name(*args, **kwargs)`` in the kernel; arguments may be
-        handles (``ObjectHandle``), which the kernel replaces by the objects they name."""
-        return self._request({"op": Op.CALL, "name": name}, name, args, kwargs)
+        handles (``ObjectHandle``), which the kernel replaces by the objects they name.
+
+        ``watch`` names library functions or classes (``"torch.nn.BCELoss"``) to look out
+        for while the call runs: ``result.called`` says which of them it used, however the
+        student's code spelled them (see ``expect_not_called``)."""
+        data: dict[str, Any] = {"op": Op.CALL, "name": name}
+        if watch:
+            data["watch"] = list(watch)
+        return self._request(data, name, args, kwargs)
 
     def new(self, class_name: str, /, *args: Any, **kwargs: Any) -> CallResult:
         """Make an instance of the student's class ``class_name(*args, **kwargs)``; it stays
@@ -69,7 +79,8 @@ class Notebook:
         grader/_kernel/nngrade_torch.py); check files call the typed functions of
         ``grader.checks`` (``train_epoch(notebook, ...)``) instead. ``what`` names the
         student's code in messages."""
-        return self._request({"op": Op.RUN, "routine": routine}, what, args, kwargs, what=what)
+        # No function name: what a routine misses is an object or class it looks up.
+        return self._request({"op": Op.RUN, "routine": routine}, "", args, kwargs, what=what)
 
     def names(self) -> list[str]:
         """Functions and classes the notebook defines."""
@@ -101,6 +112,7 @@ class Notebook:
         if path is not None:
             what = name + (_path_text(path) if reply.where is None else reply.where)
         result = self._result(name, args, kwargs, reply, out, what=what, generation=generation)
+        result.watched = tuple(data.get("watch", ()))
         if data["op"] is Op.NEW and result.ok:
             handle = result.raw_value
             if isinstance(handle, ObjectHandle):
@@ -140,6 +152,7 @@ class Notebook:
             params=reply.params,
             args=args,
             kwargs=kwargs,
+            called=dict(reply.called or {}),
         )
 
         def held(node: dict[str, Any]) -> ObjectHandle:
@@ -157,6 +170,16 @@ class Notebook:
             result.error = self._student_error(reply.error)
         result.message = self._explain(name, what, reply, result.error)
         return result
+
+    def _origin(self, names: list[str]) -> str:
+        """Where an undefined name would have come from: a ``from x import *`` that imported
+        nothing because x does not exist (see runner.cells.name_origin); "" if none."""
+        if not names:
+            return ""
+        reply, _ = self._send({"op": Op.STAND_INS}, [])
+        placed = [(self._transport.describe_cell(r.execution_count), r) for r in reply.stand_ins]
+        origin = name_origin(names[0], placed)
+        return f"\n{origin}." if origin else ""
 
     def _student_error(self, error: RaisedError) -> StudentError:
         lines = []
@@ -178,9 +201,12 @@ class Notebook:
                 missing = name if reply.missing is None else str(reply.missing)
                 if missing != name:  # a routine's class or function, not the function called
                     return _missing_message(missing, list(reply.names), noun="")
-                return _missing_message(name, list(reply.names))
+                return _missing_message(name, list(reply.names)) + self._origin([name])
             case Status.RAISED:
-                return f"{what} raised an exception:\n{error}"
+                origin = ""
+                if error is not None and error.ename == "NameError":
+                    origin = self._origin(error.evalue.split("'")[1::2][:1])
+                return f"{what} raised an exception:\n{error}{origin}"
             case Status.TIMEOUT:
                 return f"{what} did not finish within {self.timeout:g} s and was stopped."
             case Status.KERNEL_DIED:
@@ -209,7 +235,10 @@ def _call_text(name: str, params: tuple[str, ...], nargs: int, kwargs: dict[str,
 
 def _missing_message(name: str, defined: list[str], noun: str = "a function named ") -> str:
     message = f"Your notebook does not define {noun}`{name}`."
-    return message + _near_misses(name, defined, "Functions and classes it defines")
+    # Without a noun the name is an object a routine needs (a model `net`): the kernel
+    # then lists the objects the notebook holds as well as its functions and classes.
+    listing = "Functions and classes it defines" if noun else "What it defines"
+    return message + _near_misses(name, defined, listing)
 
 
 def _near_misses(name: str, defined: list[str], listing: str) -> str:

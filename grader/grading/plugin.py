@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class CheckPlugin:
         self.results: list[CheckResult] = []
         self.collection_errors: list[str] = []
         self._points: dict[str, float] = {}
+        # The check that explained each cause in full (see CheckFailure.cause).
+        self._explained: dict[Hashable, str] = {}
 
     # -- configuration and collection ---------------------------------------------------
 
@@ -131,12 +133,37 @@ class CheckPlugin:
             result.message = "This check was skipped."
         elif call.excinfo is not None:
             result.message, result.outcome = _explain(call.excinfo)
+            result.message = self._once(call.excinfo.value, result.description, result.message)
         elif report.passed:
             # A passing check may still have something to tell (which convention was met):
             # it says so with pytest's record_property("note", text).
             notes = [str(value) for key, value in report.user_properties if key == "note"]
             result.message = "\n".join(notes)
         return result
+
+    def _once(self, exc: BaseException, description: str, message: str) -> str:
+        """The full message the first time a cause fails a check; later, a short one that
+        says where the full one is. The cause is the failure's own (CheckFailure.cause) or,
+        for a message of several lines, the message itself (one value that fails several
+        checks in the same words), shortened to its first line."""
+        if isinstance(exc, CheckFailure) and exc.cause is not None:
+            cause: Hashable = exc.cause
+            short = exc.short
+        elif "\n" in message:
+            lines = message.split("\n")
+            short = lines[0]
+            if short.endswith(":"):  # "f(x) raised an exception:" says little without its error
+                short = f"{short} {lines[1].strip()}"
+            if len(lines) <= 2 and short.endswith(lines[-1].strip()):
+                return message  # as short as the reference to it would be
+            cause = message
+        else:
+            return message
+        first = self._explained.setdefault(cause, description)
+        if first == description:
+            return message
+        end = "" if short.endswith((".", "?", "!")) else "."
+        return f"{short}{end} The check “{first}” explains it in full."
 
 
 def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:

@@ -19,7 +19,8 @@ __all__ = [
 
 # What happened in a cell, by event kind: "Cell 3 raised an error".
 CELL_KIND_WORDS = {
-    "stand_in": "imports a module that is not installed",
+    "stand_in": "imports a module that grading does not have",
+    "redefined": "defines a function or class that another cell defines too",
     "error": "raised an error",
     "timeout": "timed out",
     "kernel_died": "killed the kernel (the kernel was restarted and grading went on)",

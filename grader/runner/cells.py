@@ -11,6 +11,7 @@ or kills the kernel.
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from collections.abc import Iterable
@@ -31,11 +32,12 @@ from grader._kernel.nngrade_protocol import (
 from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
 from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
 
-__all__ = ["CellEvent", "CodeCell", "LiveNotebook"]
+__all__ = ["CellEvent", "CodeCell", "LiveNotebook", "missing_module", "name_origin"]
 
 MAX_RESTARTS = 5
 AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
 
 
@@ -88,8 +90,10 @@ class LiveNotebook:
     def run(self) -> None:
         self._run_cells()
         # What the kernel helper saw while the cells ran, even if they were cut short.
-        self._record_stand_ins()
+        stand_ins = self._record_stand_ins()
+        self._link_name_errors(stand_ins)
         self._record_guard_attempts()
+        self._record_redefinitions()
 
     def _run_cells(self) -> None:
         deadline = time.monotonic() + self.notebook_timeout
@@ -164,17 +168,37 @@ class LiveNotebook:
     def _death(self) -> LimitHit:
         return (self.session.last_exit or KernelExit()).explain(self.session.limits)
 
-    def _record_stand_ins(self) -> None:
+    def _record_stand_ins(self) -> list[tuple[CodeCell, StandIn]]:
         """Say which imports the kernel replaced by stand-ins (see nngrade_stand_ins)."""
-        for cell, record in self._in_cells(self._ask(Op.STAND_INS).stand_ins):
+        placed = self._in_cells(self._ask(Op.STAND_INS).stand_ins)
+        for cell, record in placed:
+            detail = "The rest of the cell still ran. Code that uses the module fails with "
+            detail += "ModuleNotFoundError."
+            if record.star:
+                detail = (
+                    f"`{record.line}` imported nothing, so the names it would have given are "
+                    "not defined: code that uses them fails with NameError."
+                )
             self._record(
                 cell,
                 CellEventKind.STAND_IN,
-                f"line {record.lineno}: `{record.module}` is not installed where "
-                "notebooks are graded; the import was replaced by an empty stand-in",
-                "The rest of the cell still ran. Code that uses the module fails with "
-                "ModuleNotFoundError.",
+                f"line {record.lineno}: {missing_module(record)}; the import was replaced by "
+                "an empty stand-in",
+                detail,
             )
+        return placed
+
+    def _link_name_errors(self, stand_ins: list[tuple[CodeCell, StandIn]]) -> None:
+        """A cell's NameError about a name that a failed ``from x import *`` in it or an
+        earlier cell would have given: say so where the NameError is reported."""
+        for event in self.events:
+            found = _NAME_ERROR.match(event.summary) if event.kind is CellEventKind.ERROR else None
+            if found is None:
+                continue
+            before = [(f"cell {c.position}", r) for c, r in stand_ins if c.position <= event.cell]
+            origin = name_origin(found.group(1), before)
+            if origin:
+                event.summary = origin[:300]
 
     def _record_guard_attempts(self) -> None:
         """Note what the guard refused (imports of the grader's modules, its files) in
@@ -191,6 +215,30 @@ class LiveNotebook:
                 f"tried to {what} `{attempt.name}`, which belongs to the grader; "
                 "this was blocked, so code relying on it gets no credit",
             )
+
+    def _record_redefinitions(self) -> None:
+        """A function or class that several cells define: the checks call the definition
+        that ran last, which is not always the one the student is looking at. Say which."""
+        repeated = {
+            name: cells for name, cells in _definitions(self.cells).items() if len(cells) > 1
+        }
+        if not repeated:
+            return  # the common case asks the kernel nothing
+        sites = self._ask(Op.NAMES).sites or {}
+        for name, cells in sorted(repeated.items()):
+            count = sites.get(name)
+            position = None if count is None else self.session.execution_counts.get(count)
+            graded = next((cell for cell in cells if cell.position == position), None)
+            if graded is None:  # not a function or class of a cell now, or cannot say which
+                continue
+            later = [cell.position for cell in cells if cell.position > graded.position]
+            summary = (
+                f"`{name}` is defined in cells {_numbers([c.position for c in cells])}; the "
+                f"checks grade the one in cell {graded.position}, the last one that ran"
+            )
+            if later:
+                summary += f" (the one in cell {_numbers(later)} did not run)"
+            self._record(graded, CellEventKind.REDEFINED, summary)
 
     def _ask(self, op: Op) -> Reply:
         """What the kernel helper recorded while the cells ran (nothing if it cannot say)."""
@@ -250,3 +298,57 @@ class LiveNotebook:
             return None
         position = self.session.execution_counts.get(execution_count)
         return f"cell {position}" if position and position > 0 else None
+
+
+def missing_module(record: StandIn) -> str:
+    """What a stand-in stands for, in words: not installed, or missing from a package."""
+    if record.within:
+        short = record.module.removeprefix(record.within + ".")
+        return (
+            f"`{record.module}` does not exist where notebooks are graded (`{record.within}` "
+            f"is there, but has no module `{short}`)"
+        )
+    return f"`{record.module}` is not installed where notebooks are graded"
+
+
+def name_origin(name: str, stand_ins: Iterable[tuple[str | None, StandIn]]) -> str:
+    """``Affine`` is not defined: where it would have come from, if a ``from x import *``
+    (in the cell named beside it, "cell 2", or None if unknown) imported nothing; ""
+    otherwise."""
+    stars = [(cell, record) for cell, record in stand_ins if record.star]
+    if not stars:
+        return ""
+    cell, record = stars[-1]  # the last one before the error
+    where = f" in {cell}" if cell else ""
+    return (
+        f"`{name}` is not defined: it would have come from `{record.line}`{where}, which "
+        f"imported nothing because {missing_module(record)}"
+    )
+
+
+def _definitions(cells: list[CodeCell]) -> dict[str, list[CodeCell]]:
+    """The cells that define each function or class at their top level (inside an ``if``,
+    ``try`` or ``with`` too, not inside another function or class)."""
+    found: dict[str, list[CodeCell]] = {}
+    for cell in cells:
+        try:
+            body = ast.parse(cell.source).body
+        except (SyntaxError, ValueError):  # IPython syntax left in: the kernel said so
+            continue
+        for name in sorted(set(_defined(body))):
+            found.setdefault(name, []).append(cell)
+    return found
+
+
+def _defined(nodes: Iterable[ast.AST]) -> Iterable[str]:
+    for node in nodes:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            yield node.name
+        elif isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
+            yield from _defined(ast.iter_child_nodes(node))
+
+
+def _numbers(positions: list[int]) -> str:
+    """2, 5 and 7."""
+    shown = [str(p) for p in positions]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

@@ -40,10 +40,15 @@ def test_untouched_template_scores_zero(graded_backprop: dict[str, SubmissionRes
 def test_seed_as_handed_in_names_ds3(graded_backprop: dict[str, SubmissionResult]) -> None:
     result = graded_backprop["seed_as_handed_in"]
     assert result.score == 0 and len(failed(result)) == 8
-    message = failed(result)["test_gradient[db2]"]
+    message = failed(result)["test_gradient[dW3]"]
     assert "raised an exception:\nNameError: name 'dS3' is not defined" in message
     assert 'cell 10, line 7, in backward_pass: grads["dW3"] =  np.dot(dS3,' in message
     assert "`dS3` is read before any line of your function assigns it" in message
+    # The same exception fails every check: the others say it in one line and refer to it.
+    assert failed(result)["test_gradient[db2]"] == (
+        "backward_pass(x, y_true, params) raised an exception: NameError: name 'dS3' is not "
+        "defined. The check “backward_pass returns the right gradient [dW3]” explains it in full."
+    )
 
 
 def test_seed_with_the_name_fixed_divides_db_twice(

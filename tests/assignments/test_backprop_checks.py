@@ -83,8 +83,26 @@ def test_a_list_instead_of_a_dict() -> None:
     bad = failed(grade(altered(lambda g: list(g.values()))))
     assert bad["test_gradient[dW3]"] == (
         "backward_pass(x, y_true, params) returned a list of 6 items; expected a dict with "
-        "the keys dW1, db1, dW2, db2, dW3, db3."
+        "the keys dW1, db1, dW2, db2, dW3, db3.\nThe checks look each gradient up by its key, "
+        "so even gradients in the right order cannot be judged: return "
+        '{"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2, "dW3": dW3, "db3": db3}.'
     )
+
+
+def test_a_tuple_instead_of_a_dict_is_explained_once() -> None:
+    results = grade(altered(lambda g: tuple(g.values())))
+    bad = failed(results)
+    assert len(bad) == 8
+    first = bad.pop("test_gradient[dW3]")
+    assert first.startswith("backward_pass(x, y_true, params) returned a tuple of 6 items")
+    assert "return {" in first
+    description = results["test_gradient[dW3]"].description
+    for message in bad.values():
+        assert message == (
+            "backward_pass(x, y_true, params) returned a tuple of 6 items; expected a dict "
+            f"with the keys dW1, db1, dW2, db2, dW3, db3. The check “{description}” explains "
+            "it in full."
+        )
 
 
 def test_misspelled_key_gets_a_near_miss() -> None:
@@ -226,3 +244,49 @@ def test_a_forward_pass_written_for_fixed_sizes_is_called_one_network_at_a_time(
     results = run_checks(ASSIGNMENT, transport, seed=3, include_hidden=False)
     assert wide_calls and all(r.passed for r in results)
     assert sum(r.points for r in results) == FULL - 1
+
+
+def autograd_backward_pass(spelling: str) -> Callable[..., Any]:
+    """A backward_pass that lets torch.autograd find the gradients: right values, but not
+    by hand, which the template rules out."""
+    import torch
+
+    def backward_pass(x: np.ndarray, y_true: np.ndarray, params: Grads) -> Grads:
+        weights = {
+            key: torch.tensor(params[key], requires_grad=True)
+            for key in ("W1", "b1", "W2", "b2", "W3", "b3")
+        }
+        a = torch.tensor(x)
+        for layer in (1, 2, 3):
+            s = weights[f"W{layer}"] @ a + weights[f"b{layer}"]
+            a = torch.sigmoid(s) if layer < 3 else torch.softmax(s, dim=0)
+        loss = -(torch.tensor(y_true) * torch.log(a)).sum() / x.shape[1]
+        if spelling == "backward":
+            loss.backward()
+            found = [weights[key].grad for key in weights]
+        else:
+            found = list(torch.autograd.grad(loss, list(weights.values())))
+        return {f"d{key}": g.numpy() for key, g in zip(weights, found, strict=True)}
+
+    return backward_pass
+
+
+@pytest.mark.parametrize(
+    ("spelling", "named"),
+    [("backward", "torch.Tensor.backward"), ("grad", "torch.autograd.grad")],
+)
+def test_gradients_from_autograd_earn_no_gradient_points(spelling: str, named: str) -> None:
+    results = grade(autograd_backward_pass(spelling))
+    judged = [name for name in results if name.startswith("test_gradient[")]
+    judged.append("test_other_layer_sizes")
+    assert [results[name].points for name in judged] == [0.0] * 7
+    first = results[judged[0]]
+    assert first.message.startswith(f"backward_pass(x, y_true, params) uses `{named}`")
+    assert "without automatic differentiation such as torch.autograd" in first.message
+    for name in judged[1:]:
+        assert results[name].message == (
+            f"backward_pass(x, y_true, params) uses `{named}`, which the assignment rules out. "
+            f"The check “{first.description}” explains it in full."
+        )
+    # Leaving the arguments alone is judged as ever.
+    assert sum(r.points for r in results.values()) == 1.0

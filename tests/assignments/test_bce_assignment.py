@@ -54,8 +54,11 @@ def test_seed_data_cell_uses_stand_ins_for_missing_modules(
         "fastai",
         "torchvision",
     ]
+    # The NameError is traced to the star import that imported nothing.
     assert [e.summary for e in events if e.kind == "error"] == [
-        "NameError: name 'untar_data' is not defined"
+        "`untar_data` is not defined: it would have come from `from fastai.data.all import *` "
+        "in cell 3, which imported nothing because `fastai` is not installed where notebooks "
+        "are graded"
     ]
 
 
@@ -114,3 +117,21 @@ def test_visible_and_hidden_points(graded_bce: dict[str, SubmissionResult]) -> N
     checks = graded_bce["solution"].checks
     assert sum(c.max_points for c in checks if not c.hidden) == FULL - 1
     assert [c.name for c in checks if c.hidden] == ["test_training_tells_digits_apart"]
+
+
+def test_bce_loss_from_the_library_under_another_name_earns_no_value_points(
+    graded_bce: dict[str, SubmissionResult],
+) -> None:
+    """`from torch.nn import BCELoss as L`, which the template rules out: the four points of
+    bce_loss's values are lost, told once in full; the network's six are kept."""
+    result = graded_bce["uses_bceloss"]
+    bad = failed(result)
+    values = [
+        "test_bce_values[(n, 1)]",
+        "test_bce_values[(n,)]",
+        "test_bce_saturated_outputs",
+        "test_bce_accepts_numpy_arrays",
+    ]
+    assert set(bad) == set(values) and result.score == FULL - 4
+    assert bad[values[0]].startswith("bce_loss(y_hat, y) uses `torch.nn.BCELoss` (whatever name")
+    assert all(bad[name].endswith("explains it in full.") for name in values[1:])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from grader.checks.notebook import InProcessTransport
@@ -29,3 +30,59 @@ def test_a_negated_loss_is_told_to_check_its_sign() -> None:
     message = results["test_training_with_bce_loss"].message
     assert "bce_loss became negative" in message and "Check its sign." in message
     assert "The sign is flipped" in results["test_bce_values[(n, 1)]"].message
+
+
+def sequential_net() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1), torch.nn.Sigmoid()
+    )
+
+
+def library_bce(spelling: str) -> object:
+    """A bce_loss that uses what the template rules out, spelt as students spell it."""
+    from torch.nn import BCELoss as L  # noqa: N817
+    from torch.nn import functional as F  # noqa: N812
+
+    def bce_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        y_hat, y = torch.as_tensor(y_hat), torch.as_tensor(y)
+        if spelling == "module":
+            return torch.nn.BCELoss()(y_hat, y)
+        if spelling == "alias":
+            return L()(y_hat, y)
+        return F.binary_cross_entropy(y_hat, y)
+
+    return bce_loss
+
+
+VALUE_CHECKS = [
+    "test_bce_values[(n, 1)]",
+    "test_bce_values[(n,)]",
+    "test_bce_saturated_outputs",
+    "test_bce_accepts_numpy_arrays",
+]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "named"),
+    [
+        ("module", "torch.nn.BCELoss"),
+        ("alias", "torch.nn.BCELoss"),
+        ("functional", "torch.nn.functional.binary_cross_entropy"),
+    ],
+)
+def test_a_library_bce_loss_earns_no_value_points_and_is_told_once(
+    spelling: str, named: str
+) -> None:
+    transport = InProcessTransport({"bce_loss": library_bce(spelling), "net": sequential_net()})
+    results = {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=1, include_hidden=False)}
+    assert [results[name].points for name in VALUE_CHECKS] == [0, 0, 0, 0]
+    first, *others = (results[name].message for name in VALUE_CHECKS)
+    assert first.startswith(f"bce_loss(y_hat, y) uses `{named}` (whatever name your code gives it)")
+    assert "by formula, without torch.nn.BCELoss" in first
+    for message in others:
+        assert message.startswith(f"bce_loss(y_hat, y) uses `{named}`, which the assignment")
+        assert "explains it in full" in message and results[VALUE_CHECKS[0]].description in message
+    # The network is the student's own, and the training checks judge it.
+    assert results["test_training_with_bce_loss"].passed
+    assert results["test_net_architecture"].passed

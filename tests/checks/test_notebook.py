@@ -12,6 +12,7 @@ from grader import CheckFailure
 from grader._kernel import nngrade_kernel
 from grader._kernel.nngrade_protocol import Frame, ProtocolError, RaisedError, Reply, Status
 from grader.checks.notebook import Notebook, in_process_notebook
+from grader.runner.transport import InProcessTransport
 
 
 def mutate(x: np.ndarray) -> np.ndarray:
@@ -160,3 +161,48 @@ def test_a_misspelled_status_fails_loudly_in_process(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(nngrade_kernel, "handle", misspelled)
     with pytest.raises(ProtocolError, match="unknown reply status 'okay'"):
         in_process_notebook(relu=lambda x: x).call("relu", 1.0)
+
+
+def notebook_namespace() -> dict[str, Any]:
+    """A kernel's namespace: the student's own function and class (module ``__main__``),
+    imported ones, a model object and plain variables."""
+    from collections import OrderedDict
+
+    import torch
+
+    def train(model: Any) -> None: ...
+
+    class Net(torch.nn.Module): ...
+
+    train.__module__ = Net.__module__ = "__main__"
+    return {
+        "__name__": "__main__",
+        "train": train,
+        "Net": Net,
+        "OrderedDict": OrderedDict,
+        "mean": np.mean,
+        "net": torch.nn.Linear(2, 1),
+        "learning_rate": 0.01,
+        "history": [1.0, 0.5],
+        "np": np,
+    }
+
+
+def test_the_functions_and_classes_it_defines_are_only_those() -> None:
+    notebook = Notebook(InProcessTransport(notebook_namespace()))
+    assert notebook.names() == ["Net", "train"]
+    message = notebook.call("evaluate", 1).message
+    assert message == (
+        "Your notebook does not define a function named `evaluate`. "
+        "Functions and classes it defines: `Net`, `train`."
+    )
+
+
+def test_an_object_a_routine_needs_is_listed_among_the_objects() -> None:
+    from grader._kernel.nngrade_protocol import Routine
+
+    notebook = Notebook(InProcessTransport(notebook_namespace()))
+    call = notebook.run(Routine.TRACE, "model", np.zeros((1, 2)), seed=0, what="model")
+    assert call.message == (
+        "Your notebook does not define `model`. What it defines: `Net`, `net`, `train`."
+    )

@@ -90,3 +90,51 @@ def test_broken_check_file_is_an_assignment_error(tmp_path: Path) -> None:
     (tmp_path / "test_bad.py").write_text("import no_such_module_here\n")
     with pytest.raises(CheckSuiteError, match="no_such_module_here"):
         run_checks(Assignment.load(tmp_path), InProcessTransport({}), seed=1, include_hidden=True)
+
+
+REPEATED = '''
+import pytest
+from grader.checks import CheckFailure
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("n", [1, 2])
+def test_caused(n):
+    """a shared cause"""
+    raise CheckFailure("double returned a tuple\\nreturn a dict", cause="tuple", short="a tuple.")
+
+@pytest.mark.points(1)
+def test_same_words():
+    """the same words"""
+    raise CheckFailure("it broke\\nhere is why")
+
+@pytest.mark.points(1)
+def test_same_words_again():
+    """the same words again"""
+    raise CheckFailure("it broke\\nhere is why")
+
+@pytest.mark.points(1)
+def test_one_line():
+    raise CheckFailure("one line")
+
+@pytest.mark.points(1)
+def test_one_line_again():
+    raise CheckFailure("one line")
+'''
+
+
+def test_a_cause_that_fails_several_checks_is_explained_once(tmp_path: Path) -> None:
+    (tmp_path / "assignment.toml").write_text('name = "sample"\nchecks = ["test_repeated.py"]\n')
+    (tmp_path / "test_repeated.py").write_text(REPEATED)
+    transport = InProcessTransport(namespace([]))
+    results = run_checks(Assignment.load(tmp_path), transport, seed=1, include_hidden=False)
+    messages = {r.name: r.message for r in results}
+    assert messages["test_caused[1]"] == "double returned a tuple\nreturn a dict"
+    assert messages["test_caused[2]"] == (
+        "a tuple. The check “a shared cause [1]” explains it in full."
+    )
+    assert messages["test_same_words"] == "it broke\nhere is why"
+    assert messages["test_same_words_again"] == (
+        "it broke. The check “the same words” explains it in full."
+    )
+    # A one-line message is as short as a reference to it would be: it stays.
+    assert messages["test_one_line_again"] == "one line"

@@ -42,9 +42,10 @@ def test_imports_in_a_cell_succeed_and_are_recorded_once_per_package(
         "import nngrade_absent_vision.io as io\n"
         "from nngrade_absent_fastai.data.all import *\n"
     )
+    where = {"execution_count": 7, "within": "", "line": ""}
     assert finder.records == [
-        {"module": "nngrade_absent_vision", "execution_count": 7, "lineno": 2},
-        {"module": "nngrade_absent_fastai", "execution_count": 7, "lineno": 4},
+        {"module": "nngrade_absent_vision", "lineno": 2, **where},
+        {"module": "nngrade_absent_fastai", "lineno": 4, **where},
     ]
     assert repr(namespace["transforms"]) == (
         "<nngrade_absent_vision.transforms: not installed while grading>"
@@ -70,3 +71,34 @@ def test_imports_outside_the_students_cells_still_fail(finder: MissingModules) -
     with pytest.raises(ImportError):
         importlib.import_module("nngrade_absent_optional")
     assert finder.records == []
+
+
+def test_a_module_missing_from_a_real_package_is_named_as_such(
+    finder: MissingModules, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`common` is the folder handed out with the assignment; `common.layers` is not in it."""
+    (tmp_path / "nngrade_common").mkdir()
+    (tmp_path / "nngrade_common" / "__init__.py").write_text("")
+    (tmp_path / "nngrade_common" / "functions.py").write_text("def softmax(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    namespace = run_cell(
+        "from nngrade_common.functions import softmax\n"
+        "from nngrade_common.layers import *\n"
+        "from nngrade_common.layers import Affine\n"
+    )
+    assert finder.records == [
+        {
+            "module": "nngrade_common.layers",
+            "within": "nngrade_common",
+            "execution_count": 7,
+            "lineno": 2,
+            "line": "",
+        }
+    ]
+    with pytest.raises(ModuleNotFoundError) as raised:
+        namespace["Affine"](1, 2)
+    assert str(raised.value) == (
+        "nngrade_common.layers.Affine(...) cannot run: the module 'nngrade_common.layers' does "
+        "not exist where your notebook is graded, so its import was replaced by an empty "
+        "stand-in."
+    )
