@@ -31,7 +31,7 @@ from grader._kernel.nngrade_protocol import (
 from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
 from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
 
-__all__ = ["CellEvent", "CodeCell", "LiveNotebook"]
+__all__ = ["CellEvent", "CodeCell", "Definition", "LiveNotebook"]
 
 MAX_RESTARTS = 5
 AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
@@ -56,11 +56,30 @@ class CellEvent:
 class CodeCell:
     position: int  # 1-based position in the notebook, as the student counts cells
     source: str  # after neutralization
+    # A piece of a cell (definitions-only execution runs one statement at a time): the
+    # line it starts on, and a time budget shorter than the cell timeout (None: that).
+    first_line: int = 1
+    budget: float | None = None
 
     @property
     def head(self) -> str:
         first = next((line for line in self.source.splitlines() if line.strip()), "")
         return first.strip()[:80]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Where a notebook binds a global name, to explain why a check did not find it."""
+
+    name: str
+    cell: int  # 1-based position in the notebook
+    line: int
+    # Why that line never ran, when it is known before running: a raw cell, a skipped line.
+    not_run: str = ""
+
+
+# Events that leave the cell's own code running: no reason for a name to be missing.
+_NOT_FAILURES = (CellEventKind.STAND_IN, CellEventKind.LARGE_OUTPUT, CellEventKind.FORBIDDEN)
 
 
 class LiveNotebook:
@@ -72,9 +91,12 @@ class LiveNotebook:
         cells: list[CodeCell],
         cell_timeout: float,
         notebook_timeout: float = float("inf"),
+        definitions: dict[str, Definition] | None = None,
     ) -> None:
         self.session = session
         self.cells = cells
+        self.definitions = definitions or {}
+        self._failures: list[tuple[CodeCell, CellEvent]] = []  # cells that raised, stopped...
         self.cell_timeout = cell_timeout
         # All cells together: 5,000 cells, or many cells each sleeping just under the
         # cell timeout, must not hold up a batch for hours.
@@ -110,18 +132,13 @@ class LiveNotebook:
                     cell, CellEventKind.SKIPPED, "not run: the kernel was restarted too often"
                 )
                 continue
-            run = self.session.execute(cell.source, cell.position)
+            run = self.session.execute(cell.source, cell.position, cell.budget)
             if run.status is CellRunStatus.OK:
                 self._succeeded.append(cell)
             elif run.status is CellRunStatus.ERROR:
                 self._record_error(cell, run.reply)
             elif run.status in (CellRunStatus.TIMEOUT, CellRunStatus.TIMEOUT_KILLED):
-                self._record(
-                    cell,
-                    CellEventKind.TIMEOUT,
-                    f"did not finish within {self.cell_timeout:g} s and was stopped",
-                    "The rest of the notebook was still run and graded.",
-                )
+                self._record_timeout(cell)
                 if run.status is CellRunStatus.TIMEOUT_KILLED:
                     self._restart()
             else:
@@ -143,15 +160,35 @@ class LiveNotebook:
             return
         self.session.restart()
         for cell in list(self._succeeded):
-            run = self.session.execute(cell.source, cell.position)
+            run = self.session.execute(cell.source, cell.position, cell.budget)
             if run.status is CellRunStatus.KERNEL_DIED:
                 self.session.restart()
                 break
+
+    def _record_timeout(self, cell: CodeCell) -> None:
+        if cell.budget is None:
+            summary = f"did not finish within {self.cell_timeout:g} s and was stopped"
+        else:
+            summary = (
+                f"line {cell.first_line} was stopped after {cell.budget:g} s: only definitions "
+                "run for this assignment, and a statement that runs this long is taken for "
+                "training"
+            )
+        self._record(cell, CellEventKind.TIMEOUT, summary, "The rest of the notebook still ran.")
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
         lines = [_ANSI.sub("", line) for line in reply.get("traceback", [])]
         detail = "\n".join(lines)[-4000:]
+        if ename == "SystemExit":  # exit(), quit(), sys.exit(): see kernel.SETUP_CODE
+            self._record(
+                cell,
+                CellEventKind.ERROR,
+                "called exit() (or sys.exit, or raised SystemExit): the rest of this cell "
+                "did not run; the cells after it did",
+                detail,
+            )
+            return
         hit = classify_error(ename, evalue, self.session.limits)
         if hit is None:
             self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail)
@@ -211,7 +248,29 @@ class LiveNotebook:
         return found
 
     def _record(self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "") -> None:
-        self.events.append(CellEvent(cell.position, kind, summary, detail, cell.head))
+        event = CellEvent(cell.position, kind, summary, detail, cell.head)
+        self.events.append(event)
+        if kind not in _NOT_FAILURES:
+            self._failures.append((cell, event))
+
+    def explain_missing(self, name: str) -> str | None:
+        """Why ``name`` is not defined although a cell defines it, naming that cell; None
+        when no cell does (or nothing is known)."""
+        site = self.definitions.get(name)
+        if site is None:
+            return None
+        if site.not_run:
+            return f"`{name}` is defined {site.not_run}."
+        for cell, event in self._failures:
+            if cell.position != site.cell or cell.first_line > site.line:
+                continue
+            what = f"`{name}` would be defined by cell {site.cell} (line {site.line})"
+            if event.kind is CellEventKind.ERROR:
+                return f"{what}, which raised {event.summary.split(':')[0]}."
+            if event.kind is CellEventKind.SKIPPED:
+                return f"{what}, which was {event.summary}."
+            return f"{what}, which did not finish: {event.summary}."
+        return None
 
     # -- the Transport the checks use ------------------------------------------------------
 
