@@ -119,7 +119,8 @@ class LiveNotebook:
             if not cell.source.strip():
                 continue
             if time.monotonic() > deadline:
-                rest = sum(1 for c in self.cells[index:] if c.source.strip())
+                # Cells, not pieces (definitions-only execution runs a cell in pieces).
+                rest = len({c.position for c in self.cells[index:] if c.source.strip()})
                 self._record(
                     cell,
                     CellEventKind.SKIPPED,
