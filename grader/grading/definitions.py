@@ -80,7 +80,9 @@ def keep_definitions(
             if _judge_all(plan, group, trainers, tainted, top=True):
                 source = "\n" * (first - 1) + "\n".join(plan.lines[first - 1 : last])
                 timed = None if all(_only_definitions(n) for n in group) else budget
-                pieces.append(CodeCell(cell.position, source, first, timed))
+                uses = frozenset().union(*(used_names(n) for n in group))
+                makes = frozenset().union(*(assigned_names(n) for n in group))
+                pieces.append(CodeCell(cell.position, source, first, timed, uses, makes))
         skipped += plan.skipped
     return pieces, skipped
 

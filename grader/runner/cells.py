@@ -60,6 +60,10 @@ class CodeCell:
     # line it starts on, and a time budget shorter than the cell timeout (None: that).
     first_line: int = 1
     budget: float | None = None
+    # The global names a piece reads and makes: a piece that reads what a failed one
+    # would have made is not run (one error, not a NameError per line after it).
+    uses: frozenset[str] = frozenset()
+    makes: frozenset[str] = frozenset()
 
     @property
     def head(self) -> str:
@@ -97,6 +101,7 @@ class LiveNotebook:
         self.cells = cells
         self.definitions = definitions or {}
         self._failures: list[tuple[CodeCell, CellEvent]] = []  # cells that raised, stopped...
+        self._unmade: dict[str, str] = {}  # a name a failed piece would have made -> where
         self.cell_timeout = cell_timeout
         # All cells together: 5,000 cells, or many cells each sleeping just under the
         # cell timeout, must not hold up a batch for hours.
@@ -133,8 +138,22 @@ class LiveNotebook:
                     cell, CellEventKind.SKIPPED, "not run: the kernel was restarted too often"
                 )
                 continue
+            if broken := sorted(cell.uses & self._unmade.keys()):
+                self._record(
+                    cell,
+                    CellEventKind.SKIPPED,
+                    f"line {cell.first_line} not run: it uses `{broken[0]}`, which "
+                    f"{self._unmade[broken[0]]} would have made, but that line failed",
+                )
+                self._unmade.update(dict.fromkeys(cell.makes, self._unmade[broken[0]]))
+                continue
             run = self.session.execute(cell.source, cell.position, cell.budget)
+            if run.status is not CellRunStatus.OK:
+                where = f"line {cell.first_line} of cell {cell.position}"
+                self._unmade.update(dict.fromkeys(cell.makes, where))
             if run.status is CellRunStatus.OK:
+                for name in cell.makes:
+                    self._unmade.pop(name, None)
                 self._succeeded.append(cell)
             elif run.status is CellRunStatus.ERROR:
                 self._record_error(cell, run.reply)

@@ -9,6 +9,8 @@ from typing import Any
 from grader._kernel.nngrade_protocol import CellEventKind
 from grader.checks.notebook import Notebook
 from grader.runner.cells import CodeCell, Definition, LiveNotebook
+from grader.runner.kernel import CellRun, CellRunStatus
+from grader.runner.limits import Limits
 from grader.runner.transport import InProcessTransport
 
 SITES = {
@@ -58,3 +60,49 @@ def test_the_check_message_carries_the_explanation() -> None:
     )
     plain = Notebook(InProcessTransport({})).call("sigmoid_grad", 1.0)
     assert plain.message == "Your notebook does not define a function named `sigmoid_grad`."
+
+
+class Session:
+    """Runs nothing: a piece whose source says `fail` raises, the others succeed."""
+
+    limits = Limits()
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def execute(self, source: str, position: int, budget: float | None = None) -> CellRun:
+        self.ran.append(source.strip())
+        if "fail" in source:
+            return CellRun(CellRunStatus.ERROR, {"ename": "NameError", "evalue": "fail"})
+        return CellRun(CellRunStatus.OK)
+
+
+def test_a_piece_that_uses_what_a_failed_one_made_is_not_run() -> None:
+    session = Session()
+    pieces = [
+        CodeCell(3, "path = fail()", 1, 10.0, frozenset({"fail"}), frozenset({"path"})),
+        CodeCell(
+            3, "\ndata = load(path)", 2, 10.0, frozenset({"load", "path"}), frozenset({"data"})
+        ),
+        CodeCell(3, "\n\nX = data + 1", 3, 10.0, frozenset({"data"}), frozenset({"X"})),
+        CodeCell(4, "data = 2", 1, 10.0, frozenset(), frozenset({"data"})),
+        CodeCell(4, "\nY = data", 2, 10.0, frozenset({"data"}), frozenset({"Y"})),
+    ]
+    notebook = LiveNotebook(session, pieces, 1.0)  # type: ignore[arg-type]
+    notebook._run_cells()
+    assert session.ran == ["path = fail()", "data = 2", "Y = data"]
+    assert [(e.cell, e.kind, e.summary) for e in notebook.events] == [
+        (3, CellEventKind.ERROR, "NameError: fail"),
+        (
+            3,
+            CellEventKind.SKIPPED,
+            "line 2 not run: it uses `path`, which line 1 of cell 3 would have made, "
+            "but that line failed",
+        ),
+        (
+            3,
+            CellEventKind.SKIPPED,
+            "line 3 not run: it uses `data`, which line 1 of cell 3 would have made, "
+            "but that line failed",
+        ),
+    ]
