@@ -15,7 +15,7 @@ from grader._kernel import nngrade_codec as codec
 from grader._kernel.nngrade_protocol import MissingKind, Op, RaisedError, Reply, Routine, Status
 from grader.checks.calls import CallResult, StudentError
 from grader.checks.handles import ObjectHandle, StaleHandle
-from grader.runner.cells import name_origin
+from grader.runner.cell_words import name_origin
 from grader.runner.transport import InProcessTransport, Transport
 
 __all__ = ["CallResult", "Notebook", "ObjectHandle", "StudentError", "in_process_notebook"]
@@ -199,6 +199,10 @@ class Notebook:
                 if reply.kind is not None:  # a method, attribute, key or item of a held object
                     return _missing_inside(what, reply)
                 missing = name if reply.missing is None else str(reply.missing)
+                # A live notebook knows the cell that would have defined it (raw, raised...).
+                explain = getattr(self._transport, "explain_missing", None)
+                if explain is not None and (why := explain(missing)):
+                    return f"Your notebook does not define `{missing}` when it runs: {why}"
                 if missing != name:  # a routine's class or function, not the function called
                     return _missing_message(missing, list(reply.names), noun="")
                 return _missing_message(name, list(reply.names)) + self._origin([name])

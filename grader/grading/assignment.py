@@ -18,8 +18,8 @@ from grader.grading.results import nngrade_version
 __all__ = ["Assignment", "AssignmentError", "NngradeVersionError"]
 
 CONFIG = "assignment.toml"
-# "all": every cell runs. "definitions": only imports, functions, classes and assignments
-# (see grader/definitions.py), for notebooks that download data and train at the top level.
+# "all": every cell runs. "definitions": all but what trains or downloads (see
+# grader/grading/definitions.py), for notebooks that download data and train at the top level.
 EXECUTE_MODES = ("all", "definitions")
 # ``requires`` names this package before its versions: "nngrade>=0.2,<0.3".
 PACKAGE = "nngrade"

@@ -22,7 +22,7 @@ import pytest
 from grader._kernel.nngrade_protocol import CellEventKind
 from grader.checks.notebook import Transport
 from grader.grading.assignment import Assignment
-from grader.grading.definitions import keep_definitions
+from grader.grading.definitions import keep_definitions, where_defined
 from grader.grading.neutralize import Skipped, neutralize
 from grader.grading.notebook_file import Ungradable, read_notebook
 from grader.grading.plugin import CheckPlugin
@@ -34,7 +34,8 @@ from grader.grading.results import (
     nngrade_version,
     safe_id,
 )
-from grader.runner.cells import CodeCell, LiveNotebook
+from grader.runner.cell_data import CodeCell
+from grader.runner.cells import LiveNotebook
 from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox
@@ -133,15 +134,20 @@ def _grade(
     nb = read_notebook(path, result.notes)
     cells: list[CodeCell] = []
     notes: list[Skipped] = []
+    raw: list[tuple[int, str, bool]] = []
     for position, cell in enumerate(nb.cells, start=1):
+        if cell.get("cell_type") == "raw":
+            raw.append((position, cell.source, True))
         if cell.get("cell_type") != "code":
             continue
         source, cell_notes = neutralize(cell.source, position)
         cells.append(CodeCell(position, source))
         notes += cell_notes
+    sources = [(cell.position, cell.source, False) for cell in cells]
     if assignment.execute == "definitions":
         cells, definition_notes = keep_definitions(cells)
         notes += definition_notes
+    definitions = where_defined(sources + raw, notes)
     skipped = [
         CellEvent(
             n.cell, CellEventKind.SKIPPED, f"line {n.line} not run: {n.reason}", n.text, n.text
@@ -154,7 +160,9 @@ def _grade(
         sandbox.box(assignment.support_files) as box,
         KernelSession(box, cell_timeout=options.cell_timeout) as session,
     ):
-        live = LiveNotebook(session, cells, options.cell_timeout, options.notebook_timeout)
+        live = LiveNotebook(
+            session, cells, options.cell_timeout, options.notebook_timeout, definitions
+        )
         live.run()
         result.checks = run_checks(
             assignment, live, seed=result.seed, include_hidden=options.include_hidden

@@ -21,6 +21,7 @@ class Skipped:
     line: int  # 1-based line in the cell
     text: str
     reason: str
+    last_line: int = 0  # the statement's last line, when it spans several (0: ``line``)
 
 
 _SKIPPED_MAGICS = {

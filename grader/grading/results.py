@@ -9,7 +9,7 @@ from enum import StrEnum
 from importlib import metadata
 from typing import Any
 
-from grader.runner.cells import CellEvent
+from grader.runner.cell_data import CellEvent
 
 __all__ = [
     "CellEvent",

@@ -11,11 +11,9 @@ or kills the kernel.
 
 from __future__ import annotations
 
-import ast
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from grader._kernel.nngrade_protocol import (
@@ -29,10 +27,12 @@ from grader._kernel.nngrade_protocol import (
     Status,
     decode_reply,
 )
+from grader.runner.cell_data import CellEvent, CodeCell, Definition
+from grader.runner.cell_words import definitions, missing_module, name_origin, numbers
 from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
 from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
 
-__all__ = ["CellEvent", "CodeCell", "LiveNotebook", "missing_module", "name_origin"]
+__all__ = ["LiveNotebook"]
 
 MAX_RESTARTS = 5
 AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
@@ -41,28 +41,8 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
 
 
-@dataclass
-class CellEvent:
-    """A cell that did not simply run: it raised, timed out, killed the kernel or was skipped."""
-
-    cell: int  # 1-based position in the notebook
-    # Read back from JSON, the plain string (equal to the member; another version's kind is
-    # kept as written, and reports show it as it is).
-    kind: CellEventKind
-    summary: str  # one line for tables
-    detail: str = ""  # traceback lines, skipped text, ...
-    source_head: str = ""  # the cell's first line, to help find it
-
-
-@dataclass(frozen=True)
-class CodeCell:
-    position: int  # 1-based position in the notebook, as the student counts cells
-    source: str  # after neutralization
-
-    @property
-    def head(self) -> str:
-        first = next((line for line in self.source.splitlines() if line.strip()), "")
-        return first.strip()[:80]
+# Events that leave the cell's own code running: no reason for a name to be missing.
+_NOT_FAILURES = (CellEventKind.STAND_IN, CellEventKind.LARGE_OUTPUT, CellEventKind.FORBIDDEN)
 
 
 class LiveNotebook:
@@ -74,9 +54,13 @@ class LiveNotebook:
         cells: list[CodeCell],
         cell_timeout: float,
         notebook_timeout: float = float("inf"),
+        definitions: dict[str, Definition] | None = None,
     ) -> None:
         self.session = session
         self.cells = cells
+        self.definitions = definitions or {}
+        self._failures: list[tuple[CodeCell, CellEvent]] = []  # cells that raised, stopped...
+        self._unmade: dict[str, str] = {}  # a name a failed piece would have made -> where
         self.cell_timeout = cell_timeout
         # All cells together: 5,000 cells, or many cells each sleeping just under the
         # cell timeout, must not hold up a batch for hours.
@@ -101,7 +85,8 @@ class LiveNotebook:
             if not cell.source.strip():
                 continue
             if time.monotonic() > deadline:
-                rest = sum(1 for c in self.cells[index:] if c.source.strip())
+                # Cells, not pieces (definitions-only execution runs a cell in pieces).
+                rest = len({c.position for c in self.cells[index:] if c.source.strip()})
                 self._record(
                     cell,
                     CellEventKind.SKIPPED,
@@ -114,18 +99,27 @@ class LiveNotebook:
                     cell, CellEventKind.SKIPPED, "not run: the kernel was restarted too often"
                 )
                 continue
-            run = self.session.execute(cell.source, cell.position)
+            if broken := sorted(cell.uses & self._unmade.keys()):
+                self._record(
+                    cell,
+                    CellEventKind.SKIPPED,
+                    f"line {cell.first_line} not run: it uses `{broken[0]}`, which "
+                    f"{self._unmade[broken[0]]} would have made, but that line failed",
+                )
+                self._unmade.update(dict.fromkeys(cell.makes, self._unmade[broken[0]]))
+                continue
+            run = self.session.execute(cell.source, cell.position, cell.budget)
+            if run.status is not CellRunStatus.OK:
+                where = f"line {cell.first_line} of cell {cell.position}"
+                self._unmade.update(dict.fromkeys(cell.makes, where))
             if run.status is CellRunStatus.OK:
+                for name in cell.makes:
+                    self._unmade.pop(name, None)
                 self._succeeded.append(cell)
             elif run.status is CellRunStatus.ERROR:
                 self._record_error(cell, run.reply)
             elif run.status in (CellRunStatus.TIMEOUT, CellRunStatus.TIMEOUT_KILLED):
-                self._record(
-                    cell,
-                    CellEventKind.TIMEOUT,
-                    f"did not finish within {self.cell_timeout:g} s and was stopped",
-                    "The rest of the notebook was still run and graded.",
-                )
+                self._record_timeout(cell)
                 if run.status is CellRunStatus.TIMEOUT_KILLED:
                     self._restart()
             else:
@@ -147,15 +141,35 @@ class LiveNotebook:
             return
         self.session.restart()
         for cell in list(self._succeeded):
-            run = self.session.execute(cell.source, cell.position)
+            run = self.session.execute(cell.source, cell.position, cell.budget)
             if run.status is CellRunStatus.KERNEL_DIED:
                 self.session.restart()
                 break
+
+    def _record_timeout(self, cell: CodeCell) -> None:
+        if cell.budget is None:
+            summary = f"did not finish within {self.cell_timeout:g} s and was stopped"
+        else:
+            summary = (
+                f"line {cell.first_line} was stopped after {cell.budget:g} s: only definitions "
+                "run for this assignment, and a statement that runs this long is taken for "
+                "training"
+            )
+        self._record(cell, CellEventKind.TIMEOUT, summary, "The rest of the notebook still ran.")
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
         lines = [_ANSI.sub("", line) for line in reply.get("traceback", [])]
         detail = "\n".join(lines)[-4000:]
+        if ename == "SystemExit":  # exit(), quit(), sys.exit(): see kernel.SETUP_CODE
+            self._record(
+                cell,
+                CellEventKind.ERROR,
+                "called exit() (or sys.exit, or raised SystemExit): the rest of this cell "
+                "did not run; the cells after it did",
+                detail,
+            )
+            return
         hit = classify_error(ename, evalue, self.session.limits)
         if hit is None:
             self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail)
@@ -220,7 +234,7 @@ class LiveNotebook:
         """A function or class that several cells define: the checks call the definition
         that ran last, which is not always the one the student is looking at. Say which."""
         repeated = {
-            name: cells for name, cells in _definitions(self.cells).items() if len(cells) > 1
+            name: cells for name, cells in definitions(self.cells).items() if len(cells) > 1
         }
         if not repeated:
             return  # the common case asks the kernel nothing
@@ -233,11 +247,11 @@ class LiveNotebook:
                 continue
             later = [cell.position for cell in cells if cell.position > graded.position]
             summary = (
-                f"`{name}` is defined in cells {_numbers([c.position for c in cells])}; the "
+                f"`{name}` is defined in cells {numbers([c.position for c in cells])}; the "
                 f"checks grade the one in cell {graded.position}, the last one that ran"
             )
             if later:
-                summary += f" (the one in cell {_numbers(later)} did not run)"
+                summary += f" (the one in cell {numbers(later)} did not run)"
             self._record(graded, CellEventKind.REDEFINED, summary)
 
     def _ask(self, op: Op) -> Reply:
@@ -259,7 +273,29 @@ class LiveNotebook:
         return found
 
     def _record(self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "") -> None:
-        self.events.append(CellEvent(cell.position, kind, summary, detail, cell.head))
+        event = CellEvent(cell.position, kind, summary, detail, cell.head)
+        self.events.append(event)
+        if kind not in _NOT_FAILURES:
+            self._failures.append((cell, event))
+
+    def explain_missing(self, name: str) -> str | None:
+        """Why ``name`` is not defined although a cell defines it, naming that cell; None
+        when no cell does (or nothing is known)."""
+        site = self.definitions.get(name)
+        if site is None:
+            return None
+        if site.not_run:
+            return f"`{name}` is defined {site.not_run}."
+        for cell, event in self._failures:
+            if cell.position != site.cell or cell.first_line > site.line:
+                continue
+            what = f"`{name}` would be defined by cell {site.cell} (line {site.line})"
+            if event.kind is CellEventKind.ERROR:
+                return f"{what}, which raised {event.summary.split(':')[0]}."
+            if event.kind is CellEventKind.SKIPPED:
+                return f"{what}, which was {event.summary}."
+            return f"{what}, which did not finish: {event.summary}."
+        return None
 
     # -- the Transport the checks use ------------------------------------------------------
 
@@ -298,57 +334,3 @@ class LiveNotebook:
             return None
         position = self.session.execution_counts.get(execution_count)
         return f"cell {position}" if position and position > 0 else None
-
-
-def missing_module(record: StandIn) -> str:
-    """What a stand-in stands for, in words: not installed, or missing from a package."""
-    if record.within:
-        short = record.module.removeprefix(record.within + ".")
-        return (
-            f"`{record.module}` does not exist where notebooks are graded (`{record.within}` "
-            f"is there, but has no module `{short}`)"
-        )
-    return f"`{record.module}` is not installed where notebooks are graded"
-
-
-def name_origin(name: str, stand_ins: Iterable[tuple[str | None, StandIn]]) -> str:
-    """``Affine`` is not defined: where it would have come from, if a ``from x import *``
-    (in the cell named beside it, "cell 2", or None if unknown) imported nothing; ""
-    otherwise."""
-    stars = [(cell, record) for cell, record in stand_ins if record.star]
-    if not stars:
-        return ""
-    cell, record = stars[-1]  # the last one before the error
-    where = f" in {cell}" if cell else ""
-    return (
-        f"`{name}` is not defined: it would have come from `{record.line}`{where}, which "
-        f"imported nothing because {missing_module(record)}"
-    )
-
-
-def _definitions(cells: list[CodeCell]) -> dict[str, list[CodeCell]]:
-    """The cells that define each function or class at their top level (inside an ``if``,
-    ``try`` or ``with`` too, not inside another function or class)."""
-    found: dict[str, list[CodeCell]] = {}
-    for cell in cells:
-        try:
-            body = ast.parse(cell.source).body
-        except (SyntaxError, ValueError):  # IPython syntax left in: the kernel said so
-            continue
-        for name in sorted(set(_defined(body))):
-            found.setdefault(name, []).append(cell)
-    return found
-
-
-def _defined(nodes: Iterable[ast.AST]) -> Iterable[str]:
-    for node in nodes:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            yield node.name
-        elif isinstance(node, ast.stmt | ast.excepthandler | ast.match_case):
-            yield from _defined(ast.iter_child_nodes(node))
-
-
-def _numbers(positions: list[int]) -> str:
-    """2, 5 and 7."""
-    shown = [str(p) for p in positions]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

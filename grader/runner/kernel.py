@@ -35,7 +35,16 @@ from grader.runner.sandbox import KernelBox
 
 __all__ = ["CallTimeout", "CellRun", "CellRunStatus", "KernelDied", "KernelSession"]
 
-SETUP_CODE = "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
+# exit() and quit() would shut the kernel down after the cell, and whether the next cell
+# or request found it alive was a race; they raise SystemExit instead, which ends the
+# cell (as sys.exit() and `raise SystemExit` already do in IPython) and nothing else.
+SETUP_CODE = (
+    "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
+    "def _nngrade_exit(*args, **kwargs):\n"
+    "    raise SystemExit('exit() ends only this cell while grading')\n"
+    "get_ipython().ask_exit = _nngrade_exit\n"
+    "del _nngrade_exit\n"
+)
 INTERRUPT_GRACE = 3.0
 EXIT_REPORT_WAIT = 3.0  # seconds to wait for a dead kernel's launcher to say how it ended
 # Room for a cell's outputs on top of the largest value a call may return.
@@ -205,13 +214,16 @@ class KernelSession:
 
     # -- cells ----------------------------------------------------------------------------
 
-    def execute(self, source: str, cell_index: int) -> CellRun:
-        """Run one cell. On a timeout the cell is interrupted; ``TIMEOUT_KILLED`` means the
-        kernel did not answer the interrupt and the caller must restart it."""
-        return self._run(self._execute(source, cell_index))
+    def execute(self, source: str, cell_index: int, timeout: float | None = None) -> CellRun:
+        """Run one cell, within ``timeout`` seconds (None: the cell timeout). On a timeout
+        the cell is interrupted; ``TIMEOUT_KILLED`` means the kernel did not answer the
+        interrupt and the caller must restart it."""
+        return self._run(self._execute(source, cell_index, timeout))
 
-    async def _execute(self, source: str, cell_index: int) -> CellRun:
+    async def _execute(self, source: str, cell_index: int, timeout: float | None = None) -> CellRun:
         client = self._require_client()
+        # nbclient types its timeout as int seconds; a float works (it is passed to asyncio).
+        client.timeout = self.cell_timeout if timeout is None else timeout  # type: ignore[assignment]
         # Built directly: new_code_cell validates against the schema, 15% of a short cell.
         cell = nbformat.from_dict(
             {"id": "cell", "cell_type": "code", "metadata": {}, "source": source}

@@ -11,13 +11,14 @@ from typing import Any
 import nbformat
 import pytest
 
+from grader._kernel.nngrade_protocol import CellEventKind
 from grader.batch import check as check_module
 from grader.batch.check import CheckError, check_notebook
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions, new_result
 from grader.grading.results import CheckResult, SubmissionResult
 from grader.outputs.github import CheckOutputs
-from grader.runner.cells import CellEvent, CellEventKind
+from grader.runner.cell_data import CellEvent
 from grader.runner.sandbox import Sandbox
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
 from tests.course_samples import write_course

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from grader.checks.notebook import Notebook, ObjectHandle
-from grader.runner.cells import CodeCell, LiveNotebook
+from grader.runner.cell_data import CodeCell
+from grader.runner.cells import LiveNotebook
 from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox

@@ -12,7 +12,8 @@ import torch
 from grader._kernel.nngrade_protocol import CellEventKind
 from grader.checks import CheckFailure, expect_not_called
 from grader.checks.notebook import Notebook
-from grader.runner.cells import CodeCell, LiveNotebook
+from grader.runner.cell_data import CodeCell
+from grader.runner.cells import LiveNotebook
 from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
 from grader.runner.sandbox import Sandbox

@@ -7,7 +7,8 @@ from typing import Any
 
 from grader._kernel import nngrade_kernel
 from grader._kernel.nngrade_protocol import CellEventKind, Op
-from grader.runner.cells import CodeCell, LiveNotebook
+from grader.runner.cell_data import CodeCell
+from grader.runner.cells import LiveNotebook
 from grader.runner.kernel import CellRun, CellRunStatus
 from grader.runner.limits import Limits
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from grader._kernel.nngrade_protocol import CellEventKind, Op, StandIn
 from grader.checks.notebook import Notebook
-from grader.runner.cells import CodeCell, LiveNotebook
+from grader.runner.cell_data import CodeCell
+from grader.runner.cells import LiveNotebook
 from grader.runner.kernel import CellRun, CellRunStatus
 from grader.runner.limits import Limits
 
@@ -111,6 +112,6 @@ def test_a_name_error_raised_in_a_call_says_where_the_name_would_have_come_from(
 
 def test_an_uninstalled_package_is_still_named_as_such() -> None:
     record = StandIn("torchvision", 1, 2)
-    from grader.runner.cells import missing_module
+    from grader.runner.cell_words import missing_module
 
     assert missing_module(record) == "`torchvision` is not installed where notebooks are graded"
