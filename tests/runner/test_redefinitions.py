@@ -32,7 +32,7 @@ class _Session:
         self.execution_counts: dict[int, int] = {}
         self.failing = failing
 
-    def execute(self, source: str, position: int) -> CellRun:
+    def execute(self, source: str, position: int, timeout: float | None = None) -> CellRun:
         count = len(self.execution_counts) + 1
         self.execution_counts[count] = position
         if position in self.failing or source.startswith("%"):  # IPython syntax: the kernel's

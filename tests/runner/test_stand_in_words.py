@@ -43,7 +43,7 @@ class _Session:
     def __init__(self, stand_ins: list[dict[str, Any]]) -> None:
         self.stand_ins = stand_ins
 
-    def execute(self, source: str, position: int) -> CellRun:
+    def execute(self, source: str, position: int, timeout: float | None = None) -> CellRun:
         if position in ERRORS:
             return CellRun(CellRunStatus.ERROR, ERRORS[position])
         return CellRun(CellRunStatus.OK)
