@@ -37,6 +37,7 @@ PUBLIC_NAMES = [
     "expect_array",
     "expect_gradient",
     "expect_layers",
+    "expect_network",
     "expect_scalar",
     "expect_unmodified",
     "expect_working",
