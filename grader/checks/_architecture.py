@@ -116,6 +116,7 @@ def expect_network(trace: ModelTrace, x: Any, architecture: Sequence[str], *, wh
             f"{what}'s forward() changes it before that layer{_called(trace, 0)}."
         )
     modules = _modules_between(trace)
+    wrong = []  # every place, so that one run of the checks shows all there is to fix
     for i, layer in enumerate(layers):
         following = layers[i + 1] if i + 1 < len(layers) else None
         got = _values(following.input if following else trace.output)
@@ -123,7 +124,9 @@ def expect_network(trace: ModelTrace, x: Any, architecture: Sequence[str], *, wh
         if out is None or _matches(got, _apply(after[i], out)):
             continue
         where = f"between {layer.name} and {following.name}" if following else f"after {layer.name}"
-        raise CheckFailure(_wrong_activation(what, where, after[i], _which(out, got), modules[i]))
+        wrong.append(_wrong_activation(what, where, after[i], _which(out, got), modules[i]))
+    if wrong:
+        raise CheckFailure("\n".join(wrong))
     if not _matches(_values(trace.output), _recomputed(x_rows, layers, after)):
         raise CheckFailure(
             f"{what}'s output is not {' → '.join(architecture)} of its own weights: check that "

@@ -107,6 +107,8 @@ WRONG: dict[str, tuple[Callable[[], nn.Module], str]] = {
     "sigmoid": (
         lambda: Spelled(lambda x: x.view(-1, 784), torch.sigmoid),
         "Between Linear(784, 128) and Linear(128, 64), Net applies Sigmoid; ReLU was expected "
+        "(nn.ReLU() or torch.relu).\n"
+        "Between Linear(128, 64) and Linear(64, 10), Net applies Sigmoid; ReLU was expected "
         "(nn.ReLU() or torch.relu).",
     ),
     "softmax at the end": (
@@ -118,6 +120,8 @@ WRONG: dict[str, tuple[Callable[[], nn.Module], str]] = {
     "dropout": (
         lambda: Spelled(lambda x: x.view(-1, 784), nn.Sequential(nn.ReLU(), nn.Dropout(0.5))),
         "Between Linear(784, 128) and Linear(128, 64), Net applies something else (the modules "
+        "it calls there: ReLU, Dropout); ReLU was expected (nn.ReLU() or torch.relu).\n"
+        "Between Linear(128, 64) and Linear(64, 10), Net applies something else (the modules "
         "it calls there: ReLU, Dropout); ReLU was expected (nn.ReLU() or torch.relu).",
     ),
     "input scaled": (
