@@ -92,7 +92,10 @@ ACTIVATIONS: dict[str, Activation] = {
 def expect_network(trace: ModelTrace, x: Any, architecture: Sequence[str], *, what: str) -> None:
     """Fail, saying what differs, unless the model that ``trace_model`` ran on ``x`` computes
     ``architecture``: Linear layers written as ``"Linear(784, 64)"``, each followed by the
-    activations (names of ``ACTIVATIONS``) applied to its output, in order.
+    activations applied to its output, in order, named as torch.nn names them (``"ReLU"``,
+    ``"Sigmoid"``, ``"Tanh"``, ``"LeakyReLU"``, ``"ELU"``, ``"GELU"``, ``"SiLU"``,
+    ``"Softplus"``, ``"LogSigmoid"``, ``"Softmax"`` and ``"LogSoftmax"``, with their default
+    settings).
 
     The Linear layers' sizes come from the trace; the input of the first must be ``x``
     flattened to one row per example; between two Linear layers, and after the last, the
@@ -113,7 +116,7 @@ def expect_network(trace: ModelTrace, x: Any, architecture: Sequence[str], *, wh
         raise CheckFailure(
             f"The first Linear layer of {what} does not get the input as it is, flattened to "
             f"one row per example (nn.Flatten(), x.view(-1, {x_rows.shape[1]}) or x.flatten(1)): "
-            f"{what}'s forward() changes it before that layer{_called(trace, 0)}."
+            f"{what}'s forward() changes it before that layer{_modules_before_first(trace)}."
         )
     modules = _modules_between(trace)
     wrong = []  # every place, so that one run of the checks shows all there is to fix
@@ -176,12 +179,17 @@ def _matches(got: np.ndarray | None, expected: np.ndarray) -> bool:
     return bool(np.allclose(got.reshape(expected.shape), expected, rtol=1e-4, atol=1e-5 * scale))
 
 
+NOTHING = "no activation"
+# The activations torch also has as functions: a message names both spellings.
+FUNCTIONS = {"ReLU": "torch.relu", "Sigmoid": "torch.sigmoid", "Tanh": "torch.tanh"}
+
+
 def _which(out: np.ndarray, got: np.ndarray | None) -> str | None:
-    """The one activation (or none) that maps ``out`` to ``got``, if there is one."""
+    """The activation (or NOTHING) that maps ``out`` to ``got``, None if none does."""
     if got is None:
         return None
     if _matches(got, out):
-        return ""
+        return NOTHING
     return next((name for name, f in ACTIVATIONS.items() if _matches(got, f(out))), None)
 
 
@@ -189,21 +197,14 @@ def _wrong_activation(
     what: str, where: str, wanted: Sequence[str], found: str | None, modules: Sequence[str]
 ) -> str:
     asked = " → ".join(wanted) if wanted else "nothing"
-    if found == "":
-        done = "no activation"
-    elif found is not None:
-        done = found
-    else:
+    done = found
+    if found is None:
         called = ", ".join(modules)
-        done = "something else" + (
-            f" (the modules it calls there: {called})"
-            if called
-            else " (in forward(), not a module)"
-        )
-    # The activations torch also has as functions: either spelling is accepted.
-    hint = f" (nn.{wanted[0]}() or torch.{wanted[0].lower()})" if wanted else ""
-    if wanted and wanted[0] not in ("ReLU", "Sigmoid", "Tanh"):
-        hint = ""
+        there = f"the modules it calls there: {called}" if called else "in forward(), not a module"
+        done = f"something else ({there})"
+    hint = ""
+    if wanted and wanted[0] in FUNCTIONS:
+        hint = f" (nn.{wanted[0]}() or {FUNCTIONS[wanted[0]]})"
     return f"{where[0].upper()}{where[1:]}, {what} applies {done}; {asked} was expected{hint}."
 
 
@@ -218,21 +219,16 @@ def _modules_between(trace: ModelTrace) -> list[list[str]]:
     return groups[1:]
 
 
-def _called(trace: ModelTrace, index: int) -> str:
-    before = [call.type for call in trace.calls[: _position(trace.calls, index)]]
-    others = [name for name in before if name != "Flatten"]
-    return f" ({', '.join(others)})" if others else ""
-
-
-def _position(calls: Sequence[LayerCall], index: int) -> int:
-    """Where in ``calls`` the Linear layer number ``index`` (from 0) is."""
-    seen = -1
-    for position, call in enumerate(calls):
+def _modules_before_first(trace: ModelTrace) -> str:
+    """The modules forward() calls before the first Linear layer, but Flatten, for a
+    message: " (Dropout)" or nothing."""
+    before = []
+    for call in trace.calls:
         if call.features is not None:
-            seen += 1
-            if seen == index:
-                return position
-    return len(calls)
+            break
+        if call.type != "Flatten":
+            before.append(call.type)
+    return f" ({', '.join(before)})" if before else ""
 
 
 def _recomputed(
