@@ -1,5 +1,11 @@
 """Hidden checks for the backprop assignment, run only when grading: the reference solution.
 
+The visible checks of test_backprop.py (13 points), run again here with the reference as
+their basis: the student's backward_pass gets a forward cache computed by the reference and
+is judged against the reference's gradients, so that a notebook whose given forward_pass was
+changed is graded on its backward_pass alone. When grading they stand in for the visible
+ones (``self_check_only``), under the same names and points.
+
 1 point: gradients that stay right for other layer sizes. The student's function gets
 parameters and a forward cache computed by the reference (so a forward bug cannot
 cascade), and is judged against the reference's gradients, which must agree with numerical
@@ -8,6 +14,11 @@ judged at the others: a gradient wrong everywhere has lost its points in test_ba
 """
 
 from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -48,16 +59,62 @@ BY_HAND = (
 )
 
 
-def judged(notebook: Notebook, seed: int, sizes: tuple[int, ...], m: int) -> GradientCall:
-    """The student's backward_pass on a reference problem, judged against the reference."""
+def _visible_checks() -> ModuleType:
+    """test_backprop.py, loaded from beside this file (check files are not on sys.path)."""
+    path = Path(__file__).with_name("test_backprop.py")
+    spec = importlib.util.spec_from_file_location("backprop_visible_checks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pytest look a module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+_visible = _visible_checks()
+# Collected here, these checks use this module's ``calls`` fixture: the reference's basis.
+test_gradient = _visible.test_gradient
+test_leaves_arguments_unchanged = _visible.test_leaves_arguments_unchanged
+BATCH_SIZES = _visible.BATCH_SIZES
+
+
+class ReferenceCalls:
+    """The student's backward_pass on reference problems, one per batch size, shared by the
+    checks as test_backprop.py's ``Calls`` are: ``get`` and ``inputs`` as there."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._calls: dict[int, GradientCall] = {}
+        self.inputs: dict[int, dict[str, np.ndarray]] = {}
+
+    def get(self, notebook: Notebook, m: int) -> GradientCall:
+        if m not in self._calls:
+            self._calls[m], self.inputs[m] = judged_with_inputs(notebook, self.seed, SIZES, m)
+        return self._calls[m]
+
+
+@pytest.fixture(scope="module")
+def calls(run_seed: int) -> ReferenceCalls:
+    return ReferenceCalls(run_seed)
+
+
+def judged_with_inputs(
+    notebook: Notebook, seed: int, sizes: tuple[int, ...], m: int
+) -> tuple[GradientCall, dict[str, np.ndarray]]:
+    """The student's backward_pass on a reference problem, judged against the reference,
+    and the arguments it was given (x, y_true and the entries of params)."""
     rng = np.random.default_rng([seed, *sizes, m])
     n_in, h1, h2, n_out = sizes
     params = reference.init_params((n_in, h1, h2, n_out), rng)
     x = rng.standard_normal((n_in, m))
     y_true = np.eye(n_out)[:, rng.integers(0, n_out, m)]
     reference.forward_pass(x, params)
+    inputs = {"x": x.copy(), "y_true": y_true.copy(), **{k: v.copy() for k, v in params.items()}}
     call = notebook.call("backward_pass", x, y_true, params, watch=AUTODIFF)
-    return GradientCall(call, *expected_gradients(x, y_true, params), m=m)
+    return GradientCall(call, *expected_gradients(x, y_true, params), m=m), inputs
+
+
+def judged(notebook: Notebook, seed: int, sizes: tuple[int, ...], m: int) -> GradientCall:
+    return judged_with_inputs(notebook, seed, sizes, m)[0]
 
 
 def expected_gradients(
@@ -79,9 +136,9 @@ def expected_gradients(
 
 
 @pytest.mark.points(1)
-def test_other_layer_sizes(notebook: Notebook, run_seed: int) -> None:
+def test_other_layer_sizes(notebook: Notebook, run_seed: int, calls: ReferenceCalls) -> None:
     """backward_pass works for other layer sizes too"""
-    usual_call = judged(notebook, run_seed, SIZES, TYPICAL_M)
+    usual_call = calls.get(notebook, TYPICAL_M)
     expect_not_called(usual_call.call, *AUTODIFF, reason=BY_HAND)
     usual = expect_working(usual_call)
     other = judged(notebook, run_seed, OTHER_SIZES, OTHER_M)

@@ -10,7 +10,10 @@ comparisons with the reference solution, and other layer sizes, are in hidden_ba
 13 points here, 14 when grading: 2 for each of the six gradients, 1 for leaving the
 arguments alone (hidden_backprop.py adds 1 for other layer sizes). The gradients must be
 computed by hand: a ``backward_pass`` that uses automatic differentiation (torch.autograd)
-earns none of the gradient points, whatever it returns. ``backward_pass`` is
+earns none of the gradient points, whatever it returns. These checks are
+``self_check_only``: when grading, hidden_backprop.py runs the same checks again with the
+reference's forward cache and gradients as their basis, so that a change to the given
+forward_pass does not move backward_pass's grade. ``backward_pass`` is
 called once per batch size; every check judges its own part of those calls, so one
 gradient can be wrong while the others earn their points, and a message can say what the
 others show.
@@ -28,6 +31,7 @@ from grader.checks import (
     CheckFailure,
     GradientCall,
     Notebook,
+    describe,
     expect_not_called,
     expect_unmodified,
     expect_working,
@@ -110,24 +114,40 @@ def problem(
 def forward_cache(
     notebook: Notebook, x: np.ndarray, weights: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """The weights plus S1..A3 as the notebook's forward_pass stores them."""
+    """The weights plus S1..A3 as the notebook's forward_pass stores them.
+
+    forward_pass is given code: when a notebook has changed it, what these checks need from
+    it (the cache stored in params, A3 returned) may be missing. That is said in one line,
+    as a failure of the self-check; graded, backward_pass is judged against the reference's
+    forward pass instead, whatever the notebook's forward_pass does."""
     call = notebook.call("forward_pass", x, dict(weights))
     lead = "The checks run your notebook's forward_pass (given in the template) first"
+    graded = "When graded, backward_pass is judged with the reference's forward pass instead."
     if not call.ok:
         raise CheckFailure(f"{lead}, and it failed:\n{call.message}")
-    params = call.args[1] if call.args_changed else {}
+    params = call.args[1] if call.args_changed and isinstance(call.args[1], dict) else {}
     missing = [key for key in CACHE if key not in params]
     if missing:
         raise CheckFailure(
-            f"{lead}; it did not store {', '.join(missing)} in params, which backward_pass "
-            "needs. Use the forward_pass of the template."
+            f"{lead}; it did not store {', '.join(missing)} in params, which the template's "
+            f"forward_pass stores and backward_pass needs. {graded}"
+        )
+    returned = call.raw_value
+    if not isinstance(returned, np.ndarray):
+        raise CheckFailure(
+            f"Your notebook's forward_pass returns {describe(returned)}; the template's returns "
+            f"A3, which these checks need for the loss. {graded}"
         )
     a3 = np.asarray(params["A3"], dtype=np.float64)
     if a3.shape != (SIZES[-1], x.shape[1]) or not np.allclose(a3.sum(axis=0), 1.0):
         raise CheckFailure(
             f"{lead}; its A3 is not one probability per class and example (shape "
-            f"{(SIZES[-1], x.shape[1])}, each column summing to 1). Use the forward_pass of "
-            "the template."
+            f"{(SIZES[-1], x.shape[1])}, each column summing to 1) as the template's is. {graded}"
+        )
+    if returned.shape != a3.shape or not np.allclose(returned, a3, rtol=1e-12, atol=0.0):
+        raise CheckFailure(
+            "Your notebook's forward_pass returns an array that is not the A3 it stores in "
+            f'params; the template\'s returns params["A3"]. {graded}'
         )
     return dict(params)
 
@@ -155,7 +175,15 @@ def mean_cross_entropies(
     """
 
     def alone(weights: Mapping[str, np.ndarray]) -> float:
-        a3 = notebook.call("forward_pass", x, dict(weights)).value
+        call = notebook.call("forward_pass", x, dict(weights))
+        a3 = call.value
+        if not isinstance(a3, np.ndarray) or a3.shape != y_true.shape:
+            # forward_cache checked one call; a forward_pass may still answer others otherwise
+            raise CheckFailure(
+                f"Your notebook's forward_pass returned {describe(a3)} for other weights; the "
+                f"template's returns A3 of shape {y_true.shape}. When graded, backward_pass is "
+                "judged with the reference's forward pass instead."
+            )
         return mean_cross_entropy(np.asarray(a3, dtype=np.float64), y_true)
 
     losses: list[float] = []
@@ -203,6 +231,7 @@ def calls(run_seed: int) -> Calls:
 
 
 @pytest.mark.points(2)
+@pytest.mark.self_check_only
 @pytest.mark.parametrize("name", OUTPUT_FIRST)
 def test_gradient(notebook: Notebook, calls: Calls, name: str) -> None:
     """backward_pass returns the right gradient"""
@@ -219,6 +248,7 @@ def test_gradient(notebook: Notebook, calls: Calls, name: str) -> None:
 
 
 @pytest.mark.points(1)
+@pytest.mark.self_check_only
 def test_leaves_arguments_unchanged(notebook: Notebook, calls: Calls) -> None:
     """backward_pass does not change x, y_true or the arrays in params"""
     call = expect_working(calls.get(notebook, TYPICAL_M)).call

@@ -23,7 +23,7 @@ from grader.checks import (
     CheckFailure,
     Notebook,
     TrainingSteps,
-    expect_layers,
+    expect_network,
     expect_not_called,
     expect_scalar,
     trace_model,
@@ -161,7 +161,7 @@ def test_net_architecture(notebook: Notebook, rng: np.random.Generator) -> None:
     """net is Linear(784, 64) → ReLU → Linear(64, 1) → Sigmoid"""
     x = torch.rand(3, 784)
     trace = trace_model(notebook, "net", x, seed=int(rng.integers(2**31)), what="net")
-    expect_layers(trace.calls, ARCHITECTURE, what="net")
+    expect_network(trace, x, ARCHITECTURE, what="net")
 
 
 def made_up_problem(rng: np.random.Generator, n: int = 200) -> tuple[torch.Tensor, ...]:

@@ -44,7 +44,16 @@ def trace(namespace: dict[str, Any], name: str, x: torch.Tensor, seed: int) -> d
         if isinstance(module, nn.Linear):
             call["features"] = [module.in_features, module.out_features]
             bias = None if module.bias is None else module.bias.detach().clone()
-            linear.append({"weight": module.weight.detach().clone(), "bias": bias})
+            # What went in and came out, cloned now: an in-place activation after the layer
+            # would change them, and checks compare them to see what runs between layers.
+            linear.append(
+                {
+                    "weight": module.weight.detach().clone(),
+                    "bias": bias,
+                    "input": _snapshot(inputs[0] if inputs else None),
+                    "output": _snapshot(output),
+                }
+            )
         calls.append(call)
 
     leaves = [m for m in model.modules() if not list(m.children())]
@@ -290,6 +299,11 @@ def _mean_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 def _shape(value: Any) -> list[int] | None:
     return list(value.shape) if isinstance(value, torch.Tensor) else None
+
+
+def _snapshot(value: Any) -> torch.Tensor | None:
+    """A copy of a tensor as it is now (None for anything else)."""
+    return value.detach().clone() if isinstance(value, torch.Tensor) else None
 
 
 def _detached(value: Any) -> Any:

@@ -20,7 +20,8 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
   `agrees_with_own`.
 - PyTorch models, run in the kernel: `trace_model`, `train_steps`, `train_epoch`,
   `evaluate_model`, `fit_model`, their results `ModelTrace` (of `LayerCall`),
-  `TrainingSteps`, `TrainingEpoch`, `Evaluation`, `TrainingRun`, and `expect_layers`.
+  `TrainingSteps`, `TrainingEpoch`, `Evaluation`, `TrainingRun`, `expect_layers`, and
+  `expect_network` (what a network computes, whatever its spelling).
 
 Tolerances are defaults of the helpers that use them, tuned with them; check files pass
 ``rtol``/``atol`` only where their own problem needs other ones.
@@ -33,7 +34,7 @@ Tolerances are defaults of the helpers that use them, tuned with them; check fil
         expect_array(call.value, np.array([0.0, 2.0]), what=call.what)
 """
 
-from grader.checks._architecture import expect_layers
+from grader.checks._architecture import expect_layers, expect_network
 from grader.checks._compare import describe, expect_array, expect_scalar, expect_unmodified
 from grader.checks._diagnoses import GradientCall, batch_factor_hints, expect_working
 from grader.checks._gradients import (
@@ -92,6 +93,7 @@ __all__ = [
     "expect_gradient",
     "expect_layers",
     "expect_not_called",
+    "expect_network",
     "expect_scalar",
     "expect_unmodified",
     "expect_working",

@@ -43,7 +43,8 @@ class LayerCall:
     ``out_shape`` are the shapes of its first input and of its output (None when not a
     tensor). For an ``nn.Linear`` (or a subclass), ``features`` is (in_features,
     out_features) and ``weight`` and ``bias`` are its parameters at the call (``bias`` None
-    without one); for other layers all three are None.
+    without one), ``input`` and ``output`` what went in and came out; for other layers all
+    five are None.
     """
 
     type: str
@@ -52,6 +53,8 @@ class LayerCall:
     features: tuple[int, int] | None = None
     weight: torch.Tensor | None = None
     bias: torch.Tensor | None = None
+    input: torch.Tensor | None = None
+    output: torch.Tensor | None = None
 
     @property
     def name(self) -> str:
@@ -170,6 +173,8 @@ def trace_model(
                 features=None if features is None else (int(features[0]), int(features[1])),
                 weight=weights.get("weight"),
                 bias=weights.get("bias"),
+                input=weights.get("input"),
+                output=weights.get("output"),
             )
         )
     return ModelTrace(tuple(calls), reply["output"])

@@ -29,6 +29,8 @@ MARKERS = (
     "are divided equally among the cases of a parametrized check",
     "hidden: run when grading, not when a student self-checks",
     "time_limit(seconds): how long each call into the student's notebook may take",
+    "self_check_only: run when a student self-checks; when grading, the hidden check of the "
+    "same name stands in for it (judged against the reference, not the notebook's given code)",
 )
 
 
@@ -51,6 +53,8 @@ class CheckPlugin:
         self._points: dict[str, float] = {}
         # The check that explained each cause in full (see CheckFailure.cause).
         self._explained: dict[Hashable, str] = {}
+        # Hidden checks that replace a visible one when grading: reported as visible.
+        self._stand_ins: frozenset[str] = frozenset()
 
     # -- configuration and collection ---------------------------------------------------
 
@@ -61,11 +65,15 @@ class CheckPlugin:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        if not self.include_hidden:
-            hidden = [item for item in items if self._hidden(item)]
-            if hidden:
-                config.hook.pytest_deselected(items=hidden)
-                items[:] = [item for item in items if item not in hidden]
+        if self.include_hidden:
+            # A hidden check may be the visible one's own function, imported with another basis.
+            dropped = [i for i in items if _self_check_only(i) and not self._hidden(i)]
+            self._stand_ins = self._check_stand_ins(items, dropped)
+        else:
+            dropped = [item for item in items if self._hidden(item)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item not in dropped]
         cases = Counter(_function_id(item) for item in items)
         for item in items:
             marker = item.get_closest_marker("points")
@@ -80,6 +88,19 @@ class CheckPlugin:
 
     def _hidden(self, item: pytest.Item) -> bool:
         return item.get_closest_marker("hidden") is not None or item.path in self.hidden_files
+
+    def _check_stand_ins(
+        self, items: list[pytest.Item], self_check_only: list[pytest.Item]
+    ) -> frozenset[str]:
+        """The names of the hidden checks that stand in for ``self_check_only`` ones, which
+        must each have one: otherwise their points would vanish when grading."""
+        hidden = {item.name for item in items if self._hidden(item)}
+        for item in self_check_only:
+            if item.name not in hidden:
+                error = f"{item.nodeid}: self_check_only, but no hidden check is named {item.name}"
+                self.collection_errors.append(error)
+                raise pytest.UsageError(error)
+        return frozenset(item.name for item in self_check_only)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -124,7 +145,7 @@ class CheckPlugin:
             points=max_points if report.passed else 0.0,
             max_points=max_points,
             passed=report.passed,
-            hidden=self._hidden(item),
+            hidden=self._hidden(item) and item.name not in self._stand_ins,
             duration=report.duration,
             outcome=CheckOutcome.PASSED if report.passed else CheckOutcome.FAILED,
         )
@@ -179,6 +200,10 @@ def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOu
         "This is a problem in the check, not necessarily in your code; tell your instructor.",
         CheckOutcome.ERROR,
     )
+
+
+def _self_check_only(item: pytest.Item) -> bool:
+    return item.get_closest_marker("self_check_only") is not None
 
 
 def _function_id(item: pytest.Item) -> str:

@@ -99,3 +99,13 @@ def test_relu_derivative_instead_of_sigmoids(
     assert "d_sigmoid(S2)" in bad["test_gradient[dW2]"]
     assert "fix layer 2 first" in bad["test_gradient[db1]"]
     assert 'changed its argument params["S1"] in place' in bad["test_leaves_arguments_unchanged"]
+
+
+def test_a_changed_forward_pass_does_not_move_the_grade(
+    graded_backprop: dict[str, SubmissionResult],
+) -> None:
+    """A right backward_pass in a notebook whose given forward_pass returns params: graded
+    against the reference's forward cache, full marks (the self-check names the change)."""
+    result = graded_backprop["forward_returns_params"]
+    assert (result.score, failed(result)) == (FULL, {})
+    assert [c.name for c in result.checks if c.hidden] == ["test_other_layer_sizes"]

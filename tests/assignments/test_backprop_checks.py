@@ -191,12 +191,51 @@ def test_a_reference_bug_is_never_blamed_on_the_student(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(reference, "backward_pass", doubled)
     results = grade(right)
-    # Only the hidden check uses the reference; the visible ones never see it.
-    assert {r.name for r in results.values() if r.outcome == "error"} == {"test_other_layer_sizes"}
-    assert sum(r.points for r in results.values()) == FULL - 1
+    # Graded, every check judges against the reference, and each says it is at fault.
+    assert {r.outcome for r in results.values()} == {"error"}
+    assert sum(r.points for r in results.values()) == 0
     message = results["test_other_layer_sizes"].message
     assert "the reference dW1 disagrees with the numerical gradient" in message
     assert "not necessarily in your code" in message
+    # The self-check never sees the reference.
+    visible = grade(right, include_hidden=False)
+    assert sum(r.points for r in visible.values()) == FULL - 1
+
+
+def forward_returning_params(x: np.ndarray, params: dict) -> dict:
+    """The template's forward_pass, changed to return the dict (seen in a real class)."""
+    reference.forward_pass(x, params)
+    return params
+
+
+@pytest.mark.parametrize("returns", ["params", "None", "tuple"])
+def test_a_changed_forward_pass_is_named_in_one_line_and_does_not_move_the_grade(
+    returns: str,
+) -> None:
+    def forward_pass(x: np.ndarray, params: dict) -> object:
+        a3 = reference.forward_pass(x, params)
+        return {"params": params, "None": None, "tuple": (a3, params)}[returns]
+
+    namespace = {"backward_pass": reference.backward_pass, "forward_pass": forward_pass}
+    checked = run_checks(ASSIGNMENT, InProcessTransport(namespace), seed=3, include_hidden=False)
+    assert {r.outcome for r in checked} == {"failed"}  # never "error": the check is not at fault
+    kind = {"params": "a dict with 12 keys", "None": "None", "tuple": "a tuple of 2 items"}
+    assert {r.message for r in checked} == {
+        f"Your notebook's forward_pass returns {kind[returns]}; the template's returns A3, "
+        "which these checks need for the loss. When graded, backward_pass is judged with the "
+        "reference's forward pass instead."
+    }
+    graded = run_checks(ASSIGNMENT, InProcessTransport(namespace), seed=3, include_hidden=True)
+    assert sum(r.points for r in graded) == FULL and all(r.passed for r in graded)
+    assert not any(r.hidden for r in graded if r.name != "test_other_layer_sizes")
+
+
+def test_a_changed_forward_pass_does_not_hide_a_wrong_backward_pass_when_graded() -> None:
+    wrong = altered(lambda g: {**g, "db3": g["db3"] * 2})
+    namespace = {"backward_pass": wrong, "forward_pass": forward_returning_params}
+    graded = run_checks(ASSIGNMENT, InProcessTransport(namespace), seed=3, include_hidden=True)
+    assert {r.name for r in graded if not r.passed} == {"test_gradient[db3]"}
+    assert sum(r.points for r in graded) == FULL - 2
 
 
 def test_visible_checks_judge_against_the_notebooks_own_forward_pass() -> None:
@@ -219,12 +258,16 @@ def test_visible_checks_judge_against_the_notebooks_own_forward_pass() -> None:
 
 
 def test_wrong_values_say_what_the_expected_values_are() -> None:
-    bad = failed(grade(altered(lambda g: {**g, "db3": g["db3"] * 2})))
+    wrong = altered(lambda g: {**g, "db3": g["db3"] * 2})
+    bad = failed(grade(wrong, include_hidden=False))
     assert set(bad) == {"test_gradient[db3]"}
     assert (
         "numerical gradients (centred differences) of the mean cross-entropy of your "
         in (bad["test_gradient[db3]"])
     )
+    # Graded against the reference, the same diagnosis.
+    graded = failed(grade(wrong))["test_gradient[db3]"]
+    assert "returned wrong values. Every value is 2 times the expected" in graded
 
 
 def test_a_forward_pass_written_for_fixed_sizes_is_called_one_network_at_a_time() -> None:

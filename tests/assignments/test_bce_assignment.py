@@ -89,10 +89,42 @@ def test_accuracy_as_a_count(graded_bce: dict[str, SubmissionResult]) -> None:
 
 def test_wrong_architecture_names_the_layer(graded_bce: dict[str, SubmissionResult]) -> None:
     bad = failed(graded_bce["wrong_architecture"])
-    assert "Layer 2 is Sigmoid where ReLU was expected" in bad["test_net_architecture"]
+    assert bad["test_net_architecture"] == (
+        "Between Linear(784, 64) and Linear(64, 1), net applies Sigmoid; ReLU was expected "
+        "(nn.ReLU() or torch.relu).\n"
+        "After Linear(64, 1), net applies no activation; Sigmoid was expected "
+        "(nn.Sigmoid() or torch.sigmoid)."
+    )
     # Without the final sigmoid the outputs are not probabilities: said so, not "clamp".
     assert "end net with a Sigmoid" in bad["test_training_with_bce_loss"]
     assert "test_training_tells_digits_apart" in bad and graded_bce["wrong_architecture"].score == 6
+
+
+@pytest.mark.parametrize("spelling", ["class_torch_relu", "sequential_flatten"])
+def test_every_spelling_of_net_gets_full_marks(
+    graded_bce: dict[str, SubmissionResult], spelling: str
+) -> None:
+    """A class calling torch.relu and torch.sigmoid; nn.Sequential starting with nn.Flatten."""
+    result = graded_bce[spelling]
+    assert result.score == FULL, failed(result)
+
+
+def test_wrong_sizes_in_a_class_are_named(graded_bce: dict[str, SubmissionResult]) -> None:
+    result = graded_bce["class_wrong_sizes"]
+    assert set(failed(result)) == {"test_net_architecture"} and result.score == FULL - 2
+    assert (
+        "Layer 1 is Linear(784, 32) where Linear(784, 64) was expected"
+        in (failed(result)["test_net_architecture"])
+    )
+
+
+def test_a_missing_sigmoid_is_named(graded_bce: dict[str, SubmissionResult]) -> None:
+    bad = failed(graded_bce["missing_sigmoid"])
+    assert bad["test_net_architecture"] == (
+        "After Linear(64, 1), net applies no activation; Sigmoid was expected "
+        "(nn.Sigmoid() or torch.sigmoid)."
+    )
+    assert "end net with a Sigmoid" in bad["test_training_with_bce_loss"]
 
 
 def test_a_float_loss_cannot_train(graded_bce: dict[str, SubmissionResult]) -> None:

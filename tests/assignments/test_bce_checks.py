@@ -1,16 +1,20 @@
-"""The BCE assignment's visible checks on a plain Python "student", in process (no kernel):
-a message that no test notebook pins down."""
+"""The BCE assignment's visible checks on plain Python "students", in process (no kernel):
+messages that no test notebook pins down, and net judged by what it computes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812 (as students write it)
 
 from grader.checks.notebook import InProcessTransport
 from grader.grading.assignment import Assignment
 from grader.grading.engine import run_checks
+from grader.grading.results import CheckResult
 
 ASSIGNMENT = Assignment.load(Path(__file__).resolve().parents[2] / "assignments" / "bce")
 
@@ -86,3 +90,67 @@ def test_a_library_bce_loss_earns_no_value_points_and_is_told_once(
     # The network is the student's own, and the training checks judge it.
     assert results["test_training_with_bce_loss"].passed
     assert results["test_net_architecture"].passed
+
+
+class ClassNet(torch.nn.Module):
+    """784-64-1 written as a class, with the given activation functions."""
+
+    def __init__(self, hidden: int = 64, relu: Any = torch.relu, sigmoid: Any = torch.sigmoid):
+        super().__init__()
+        self.l1, self.l2 = torch.nn.Linear(784, hidden), torch.nn.Linear(hidden, 1)
+        self.relu, self.sigmoid = relu, sigmoid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.sigmoid(self.l2(self.relu(self.l1(x))))
+
+
+def architecture(net: torch.nn.Module) -> CheckResult:
+    transport = InProcessTransport({"net": net})
+    results = run_checks(ASSIGNMENT, transport, seed=1, include_hidden=False)
+    return next(r for r in results if r.name == "test_net_architecture")
+
+
+def sequential(*layers: torch.nn.Module) -> torch.nn.Sequential:
+    return torch.nn.Sequential(*layers)
+
+
+SPELLINGS = {
+    "class with torch.relu and torch.sigmoid": lambda: ClassNet(),
+    "class with F.relu and nn.Sigmoid": lambda: ClassNet(relu=F.relu, sigmoid=nn.Sigmoid()),
+    "Sequential with Flatten": lambda: sequential(
+        nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 1), nn.Sigmoid()
+    ),
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_of_net_passes(spelling: str) -> None:
+    result = architecture(SPELLINGS[spelling]())
+    assert result.passed, result.message
+
+
+WRONG = {
+    "missing sigmoid": (
+        lambda: sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 1)),
+        "After Linear(64, 1), net applies no activation; Sigmoid was expected "
+        "(nn.Sigmoid() or torch.sigmoid).",
+    ),
+    "sigmoid for relu, in a class": (
+        lambda: ClassNet(relu=torch.sigmoid),
+        "Between Linear(784, 64) and Linear(64, 1), net applies Sigmoid; ReLU was expected "
+        "(nn.ReLU() or torch.relu).",
+    ),
+    "wrong hidden size": (
+        lambda: ClassNet(hidden=32),
+        "net (counting its Linear layers) runs Linear(784, 32) → Linear(32, 1); expected "
+        "Linear(784, 64) → Linear(64, 1), in this order.\n"
+        "Layer 1 is Linear(784, 32) where Linear(784, 64) was expected.",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", WRONG)
+def test_a_net_that_computes_something_else_is_told_what(mistake: str) -> None:
+    make, message = WRONG[mistake]
+    result = architecture(make())
+    assert not result.passed and result.message == message

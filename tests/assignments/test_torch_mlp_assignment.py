@@ -34,9 +34,37 @@ def test_seed_as_handed_in_gets_full_marks(graded_torch_mlp: dict[str, Submissio
 
 def test_logsigmoid_is_named(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
     bad = failed(graded_torch_mlp["logsigmoid"])
-    assert "forward() uses LogSigmoid between its Linear layers" in bad["test_architecture"]
+    assert bad["test_architecture"].startswith(
+        "Between Linear(784, 128) and Linear(128, 64), Net applies LogSigmoid; ReLU was expected"
+    )
     # The hidden check of Net's output leaves to the visible one the layers it names.
     assert "test_forward_of_its_own_weights" not in bad
+
+
+@pytest.mark.parametrize("spelling", ["sequential_flatten", "functional_relu", "torch_relu"])
+def test_every_spelling_of_net_gets_full_marks(
+    graded_torch_mlp: dict[str, SubmissionResult], spelling: str
+) -> None:
+    """nn.Sequential with nn.Flatten, F.relu with reshape, torch.relu with view."""
+    result = graded_torch_mlp[spelling]
+    assert result.score == FULL, failed(result)
+
+
+def test_a_missing_functional_relu_is_named(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
+    result = graded_torch_mlp["functional_missing_relu"]
+    assert failed(result)["test_architecture"] == (
+        "Between Linear(128, 64) and Linear(64, 10), Net applies no activation; ReLU was "
+        "expected (nn.ReLU() or torch.relu)."
+    )
+    assert "test_forward_of_its_own_weights" not in failed(result)
+
+
+def test_a_functional_sigmoid_is_named(graded_torch_mlp: dict[str, SubmissionResult]) -> None:
+    message = failed(graded_torch_mlp["functional_sigmoid"])["test_architecture"]
+    assert message.splitlines() == [
+        f"Between {a} and {b}, Net applies Sigmoid; ReLU was expected (nn.ReLU() or torch.relu)."
+        for a, b in (("Linear(784, 128)", "Linear(128, 64)"), ("Linear(128, 64)", "Linear(64, 10)"))
+    ]
 
 
 def test_wrong_sizes_name_the_layer(graded_torch_mlp: dict[str, SubmissionResult]) -> None:

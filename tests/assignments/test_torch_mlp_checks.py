@@ -1,16 +1,21 @@
-"""The PyTorch MLP assignment's checks on a plain Python "student", in process (no kernel):
-what the hidden check of Net's output catches that the visible layer list cannot."""
+"""The PyTorch MLP assignment's checks on plain Python "students", in process (no kernel):
+Net is judged by what it computes, whatever its spelling."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 import torch
 from torch import nn
+from torch.nn import functional
 
 from grader.checks.notebook import InProcessTransport
 from grader.grading.assignment import Assignment
 from grader.grading.engine import run_checks
+from grader.grading.results import CheckResult
 
 ASSIGNMENT = Assignment.load(Path(__file__).resolve().parents[2] / "assignments" / "torch_mlp")
 
@@ -27,10 +32,108 @@ class OneReluMissing(nn.Module):
         return self.layer3(self.layer2(self.relu(self.layer1(x.view(-1, 784)))))
 
 
-def test_a_missing_relu_passes_the_visible_layer_list_and_fails_the_hidden_output() -> None:
-    transport = InProcessTransport({"Net": OneReluMissing})
-    results = {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=2, include_hidden=True)}
-    assert results["test_architecture"].passed
-    forward = results["test_forward_of_its_own_weights"]
-    assert forward.hidden and not forward.passed
-    assert "is not Linear → ReLU → Linear → ReLU → Linear of its own weights" in forward.message
+def test_a_missing_relu_is_named_by_the_visible_check_and_costs_its_points_once() -> None:
+    results = graded({"Net": OneReluMissing})
+    assert results["test_architecture"].message == (
+        "Between Linear(128, 64) and Linear(64, 10), Net applies no activation; ReLU was "
+        "expected (nn.ReLU() or torch.relu)."
+    )
+    assert results["test_forward_of_its_own_weights"].passed  # not failed a second time
+    assert results["test_output_shape[(N, 784)]"].passed
+
+
+def graded(namespace: dict[str, object]) -> dict[str, CheckResult]:
+    namespace = {
+        name: as_class(value) if name == "Net" and not isinstance(value, type) else value
+        for name, value in namespace.items()
+    }
+    transport = InProcessTransport(namespace)
+    return {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=2, include_hidden=True)}
+
+
+def as_class(make: Callable[[], nn.Module]) -> type[nn.Module]:
+    """A class ``Net`` made with no arguments, as the assignment asks, around ``make()``."""
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = make()
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.inner(x)
+
+    return Net
+
+
+class Spelled(nn.Module):
+    """784-128-64-10 with ReLUs, written with the ``flatten`` and ``relu`` given."""
+
+    def __init__(self, flatten: Callable[[torch.Tensor], torch.Tensor], relu: Callable[..., Any]):
+        super().__init__()
+        self.flatten, self.relu = flatten, relu
+        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 128), nn.Linear(128, 64), nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(self.fc1(self.flatten(x)))
+        return self.fc3(self.relu(self.fc2(x)))
+
+
+def sequential_with_flatten() -> nn.Module:
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+        nn.Linear(64, 10),
+    )  # fmt: skip
+
+
+SPELLINGS: dict[str, Callable[[], nn.Module]] = {
+    "Sequential with Flatten": sequential_with_flatten,
+    "torch.relu and view": lambda: Spelled(lambda x: x.view(-1, 784), torch.relu),
+    "F.relu and reshape": lambda: Spelled(lambda x: x.reshape(len(x), -1), functional.relu),
+    "nn.ReLU(inplace=True) and flatten": lambda: Spelled(
+        lambda x: x.flatten(1), nn.ReLU(inplace=True)
+    ),
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_of_the_network_passes(spelling: str) -> None:
+    results = graded({"Net": SPELLINGS[spelling]})
+    assert results["test_architecture"].passed, results["test_architecture"].message
+    assert results["test_forward_of_its_own_weights"].passed
+    assert results["test_output_shape[(N, 1, 28, 28)]"].passed
+
+
+WRONG: dict[str, tuple[Callable[[], nn.Module], str]] = {
+    "sigmoid": (
+        lambda: Spelled(lambda x: x.view(-1, 784), torch.sigmoid),
+        "Between Linear(784, 128) and Linear(128, 64), Net applies Sigmoid; ReLU was expected "
+        "(nn.ReLU() or torch.relu).\n"
+        "Between Linear(128, 64) and Linear(64, 10), Net applies Sigmoid; ReLU was expected "
+        "(nn.ReLU() or torch.relu).",
+    ),
+    "softmax at the end": (
+        lambda: nn.Sequential(sequential_with_flatten(), nn.Softmax(dim=1)),
+        "After Linear(64, 10), Net applies Softmax; nothing was expected.\n"
+        "nn.CrossEntropyLoss applies the softmax itself: forward() returns the last Linear "
+        "layer's scores.",
+    ),
+    "dropout": (
+        lambda: Spelled(lambda x: x.view(-1, 784), nn.Sequential(nn.ReLU(), nn.Dropout(0.5))),
+        "Between Linear(784, 128) and Linear(128, 64), Net applies something else (the modules "
+        "it calls there: ReLU, Dropout); ReLU was expected (nn.ReLU() or torch.relu).\n"
+        "Between Linear(128, 64) and Linear(64, 10), Net applies something else (the modules "
+        "it calls there: ReLU, Dropout); ReLU was expected (nn.ReLU() or torch.relu).",
+    ),
+    "input scaled": (
+        lambda: Spelled(lambda x: x.view(-1, 784) / 255, torch.relu),
+        "The first Linear layer of Net does not get the input as it is, flattened to one row "
+        "per example (nn.Flatten(), x.view(-1, 784) or x.flatten(1)): Net's forward() changes "
+        "it before that layer.",
+    ),
+}
+
+
+@pytest.mark.parametrize("mistake", WRONG)
+def test_a_network_that_computes_something_else_is_told_what(mistake: str) -> None:
+    make, message = WRONG[mistake]
+    assert graded({"Net": make})["test_architecture"].message == message

@@ -149,6 +149,11 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
             "test_leaves_arguments_unchanged",
         },
         "loops_einsum": set(),
+        # The given forward_pass changed to return params: said in one line on every check.
+        "forward_returns_params": {
+            *(f"test_gradient[{g}]" for g in ("dW3", "db3", "dW2", "db2", "dW1", "db1")),
+            "test_leaves_arguments_unchanged",
+        },
     },
     "bce": {
         "seed_formula": {"test_bce_saturated_outputs", "test_bce_accepts_numpy_arrays"},
@@ -165,6 +170,10 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
         },
         "wrong_architecture": {"test_net_architecture", "test_training_with_bce_loss"},
         "loss_as_float": {"test_training_with_bce_loss"},
+        "class_torch_relu": set(),
+        "sequential_flatten": set(),
+        "class_wrong_sizes": {"test_net_architecture"},
+        "missing_sigmoid": {"test_net_architecture", "test_training_with_bce_loss"},
     },
     "torch_mlp": {
         "logsigmoid": {"test_architecture"},
@@ -180,6 +189,11 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
         "no_zero_grad": {"test_train_updates_the_model"},
         "returns_last_loss": {"test_train_returns_mean_batch_loss"},
         "evaluate_train_mode": {"test_evaluate_values", "test_evaluate_mode"},
+        "sequential_flatten": set(),
+        "functional_relu": set(),
+        "torch_relu": set(),
+        "functional_missing_relu": {"test_architecture"},
+        "functional_sigmoid": {"test_architecture"},
     },
     "layers": {
         "affine_no_reshape": {"test_affine_tensor_input"},

@@ -1,10 +1,15 @@
-"""expect_layers names the first layer that differs from the architecture asked for."""
+"""expect_layers names the first layer that differs from the architecture asked for;
+expect_network judges what a traced network computes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
 import pytest
 
-from grader.checks import CheckFailure, LayerCall, expect_layers
+from grader.checks import CheckFailure, LayerCall, ModelTrace, expect_layers, expect_network
 
 ASKED = ["Linear(784, 64)", "ReLU", "Linear(64, 1)", "Sigmoid"]
 
@@ -49,3 +54,71 @@ def test_missing_and_extra_layers_at_the_end() -> None:
     extra = [linear(784, 64), layer("ReLU"), linear(64, 1), layer("Sigmoid"), layer("Softmax")]
     assert message(extra).endswith("Not expected at the end: Softmax.")
     assert "net runs no layers;" in message([])
+
+
+# expect_network: judged by the values a trace recorded (NumPy arrays stand in for tensors).
+NETWORK = ["Linear(4, 5)", "ReLU", "Linear(5, 2)", "Sigmoid"]
+RNG = np.random.default_rng(0)
+X = RNG.uniform(0, 1, (3, 4))
+W1, B1, W2, B2 = (
+    RNG.normal(size=(5, 4)),
+    RNG.normal(size=5),
+    RNG.normal(size=(2, 5)),
+    RNG.normal(size=2),
+)
+
+
+def traced(
+    between: Callable[[np.ndarray], np.ndarray], last: Callable[[np.ndarray], Any]
+) -> ModelTrace:
+    """The trace of x → Linear → ``between`` → Linear → ``last``, with no modules but Linear."""
+    u1 = X @ W1.T + B1
+    v1 = between(u1)
+    u2 = v1 @ W2.T + B2
+    calls = (
+        LayerCall("Linear", X.shape, u1.shape, (4, 5), W1, B1, X, u1),  # type: ignore[arg-type]
+        LayerCall("Linear", v1.shape, u2.shape, (5, 2), W2, B2, v1, u2),  # type: ignore[arg-type]
+    )
+    return ModelTrace(calls, last(u2))
+
+
+def relu(a: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0)
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-a))
+
+
+def network_message(trace: ModelTrace) -> str:
+    with pytest.raises(CheckFailure) as failure:
+        expect_network(trace, X, NETWORK, what="net")
+    return str(failure.value)
+
+
+def test_the_network_asked_for_passes_whatever_the_shape_of_the_same_values() -> None:
+    expect_network(traced(relu, sigmoid), X, NETWORK, what="net")
+    expect_network(traced(relu, lambda a: sigmoid(a).ravel()), X, NETWORK, what="net")
+
+
+@pytest.mark.parametrize(
+    ("between", "found"),
+    [(lambda a: a, "no activation"), (np.tanh, "Tanh"), (lambda a: relu(a) * 2, "something else")],
+)
+def test_what_runs_between_the_linear_layers_is_found_from_the_values(
+    between: Callable[[np.ndarray], np.ndarray], found: str
+) -> None:
+    assert network_message(traced(between, sigmoid)).startswith(
+        f"Between Linear(4, 5) and Linear(5, 2), net applies {found}"
+    )
+
+
+def test_a_forward_that_returns_no_tensor_is_told_so() -> None:
+    assert network_message(traced(relu, lambda a: None)) == (
+        "net's forward() returned None; expected a tensor."
+    )
+
+
+def test_an_activation_it_cannot_judge_is_a_bug_in_the_check() -> None:
+    with pytest.raises(ValueError, match="cannot judge 'Swish'"):
+        expect_network(traced(relu, sigmoid), X, ["Linear(4, 5)", "Swish"], what="net")

@@ -39,6 +39,7 @@ PUBLIC_NAMES = [
     "expect_gradient",
     "expect_layers",
     "expect_not_called",
+    "expect_network",
     "expect_scalar",
     "expect_unmodified",
     "expect_working",

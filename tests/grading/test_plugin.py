@@ -138,3 +138,53 @@ def test_a_cause_that_fails_several_checks_is_explained_once(tmp_path: Path) -> 
     )
     # A one-line message is as short as a reference to it would be: it stays.
     assert messages["test_one_line_again"] == "one line"
+
+
+STAND_IN_VISIBLE = """
+import pytest
+
+@pytest.mark.points(2)
+@pytest.mark.self_check_only
+def test_value(notebook):
+    '''judged with the notebook's own given code'''
+    raise AssertionError("the visible version ran")
+
+@pytest.mark.points(1)
+def test_other(notebook):
+    '''an ordinary visible check'''
+"""
+STAND_IN_HIDDEN = """
+import pytest
+
+@pytest.mark.points(2)
+def test_value(notebook):
+    '''judged against the reference'''
+"""
+
+
+def stand_in_assignment(tmp_path: Path, hidden: str) -> Assignment:
+    (tmp_path / "assignment.toml").write_text(
+        'name = "sample"\nchecks = ["test_visible.py"]\nhidden_checks = ["hidden_sample.py"]\n'
+    )
+    (tmp_path / "test_visible.py").write_text(STAND_IN_VISIBLE)
+    (tmp_path / "hidden_sample.py").write_text(hidden)
+    return Assignment.load(tmp_path)
+
+
+def test_a_self_check_only_check_is_replaced_by_its_hidden_stand_in(tmp_path: Path) -> None:
+    assignment = stand_in_assignment(tmp_path, STAND_IN_HIDDEN)
+    graded = run_checks(assignment, InProcessTransport({}), seed=1, include_hidden=True)
+    assert [(r.name, r.passed, r.max_points, r.hidden) for r in graded] == [
+        ("test_other", True, 1.0, False),
+        ("test_value", True, 2.0, False),  # shown as the visible check it stands in for
+    ]
+    checked = run_checks(assignment, InProcessTransport({}), seed=1, include_hidden=False)
+    assert [(r.name, r.passed) for r in checked] == [("test_value", False), ("test_other", True)]
+
+
+def test_a_self_check_only_check_without_a_stand_in_is_an_assignment_error(
+    tmp_path: Path,
+) -> None:
+    assignment = stand_in_assignment(tmp_path, STAND_IN_HIDDEN.replace("test_value", "test_x"))
+    with pytest.raises(CheckSuiteError, match="no hidden check is named test_value"):
+        run_checks(assignment, InProcessTransport({}), seed=1, include_hidden=True)
