@@ -22,8 +22,10 @@ from grader.checks import (
     NetworkCalls,
     NetworkProblem,
     Notebook,
+    NotJudged,
     agrees_with_own,
     away_from_kinks,
+    batch_factor_cause,
     compare_gradients,
     expect_array,
     expect_scalar,
@@ -130,7 +132,11 @@ def judge_layer(notebook: Notebook, name: str, case: Case) -> None:
                     "scores np.exp overflows unless the maximum of each row is subtracted first."
                 )
             continue
-        expect_array(found[key], np.asarray(want), what=what)
+        try:
+            expect_array(found[key], np.asarray(want), what=what)
+        except CheckFailure as exc:  # the cause, if it is one counted once (assignment.toml)
+            m = len(np.asarray(case.inputs[0]))
+            raise CheckFailure(str(exc), cause=batch_factor_cause(found[key], want, m)) from None
 
 
 @pytest.mark.points(2, shared=True)
@@ -141,9 +147,10 @@ def test_layer_matches_reference(notebook: Notebook, rng: np.random.Generator, n
     try:
         judge_layer(notebook, name, ordinary)
     except CheckFailure as exc:
-        raise CheckFailure(
+        raise NotJudged(
             f"{name} does not match the reference on ordinary inputs yet (see the visible "
-            f"checks of {name}), so this check gives no credit.\n{exc}"
+            f"checks of {name}): {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            cause=exc.cause,
         ) from None
     for case in others:
         try:
@@ -166,6 +173,9 @@ class Judged:
         self.calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
         self.problem = problem
         self.own: dict[str, bool] = {}
+        # The mistake behind the gradients that disagree with numerical_gradient, when it is
+        # the same batch-size factor for all of them (charged once, see assignment.toml).
+        self.own_cause: str | None = None
         self.reference: GradientCall | None = None
         if self.calls.setup_error is not None or not self.calls.gradient.ok:
             return
@@ -178,6 +188,14 @@ class Judged:
                 raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
         self.reference = self.calls.against_reference(expected, numerical)
         self.own = {name: self._agrees_with_own(name) for name in NET_PARAMETERS}
+        grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
+        if isinstance(grads, dict) and isinstance(own, dict):
+            causes = {
+                batch_factor_cause(grads.get(name), own.get(name), problem.m)
+                for name in NET_PARAMETERS
+                if not self.own[name]
+            }
+            self.own_cause = causes.pop() if len(causes) == 1 else None
 
     def _agrees_with_own(self, name: str) -> bool:
         grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
@@ -202,10 +220,10 @@ def working(found: Judged) -> GradientCall:
     hidden checks only goes to a network that computes some gradient right."""
     found.calls.require()
     if found.reference is None or not any(found.own.values()):
-        raise CheckFailure(
+        raise NotJudged(
             "net.gradient(x, t) did not give any gradient that agrees with "
-            "net.numerical_gradient(x, t) yet (see the visible checks), so this check gives "
-            "no credit."
+            "net.numerical_gradient(x, t) yet (see the visible checks)",
+            cause=found.own_cause,
         )
     return found.reference
 
@@ -219,7 +237,11 @@ def test_net_matches_reference(
     found = judged(notebook, judged_cache, run_seed)
     reference = working(found)
     if not found.own[name]:
-        return  # the visible check of this gradient has failed it already
+        raise NotJudged(
+            f"net.gradient(x, t)['{name}'] already disagrees with net.numerical_gradient(x, t) "
+            "(see the visible check of it)",
+            cause=found.own_cause,
+        )
     message = reference.failure(name)
     if message is None:
         return
@@ -258,7 +280,8 @@ def test_sgd_lowers_the_loss(
     for _ in range(TRAIN_STEPS):
         grads = net.call("gradient", x, t).value
         if not isinstance(grads, dict) or any(key not in grads for key in NET_PARAMETERS):
-            return  # a missing gradient is failed by the visible checks already
+            # A missing gradient is failed by the visible checks already.
+            raise NotJudged("net.gradient(x, t) does not return all six gradients")
         params = net.get("params").value
         for key in NET_PARAMETERS:
             net.set("params", key, params[key] - LEARNING_RATE * np.asarray(grads[key]))
