@@ -11,6 +11,8 @@ on real digits lower the loss.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 
 import numpy as np
@@ -125,18 +127,27 @@ def judge_layer(notebook: Notebook, name: str, case: Case) -> None:
         if key == "out" and name == "SoftmaxWithLoss":
             if case.exact_loss:
                 # log(p + 1e-7) in the book's cross_entropy_error: ~1e-5 at p near 0.01.
-                expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-4)
+                with counted_cause(found[key], want, case):
+                    expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-4)
             elif not np.isfinite(np.asarray(found[key], dtype=np.float64)).all():
                 raise CheckFailure(
                     f"{what} returned {found[key]}; expected a finite number. With large "
                     "scores np.exp overflows unless the maximum of each row is subtracted first."
                 )
             continue
-        try:
+        with counted_cause(found[key], want, case):
             expect_array(found[key], np.asarray(want), what=what)
-        except CheckFailure as exc:  # the cause, if it is one counted once (assignment.toml)
-            m = len(np.asarray(case.inputs[0]))
-            raise CheckFailure(str(exc), cause=batch_factor_cause(found[key], want, m)) from None
+
+
+@contextmanager
+def counted_cause(found: object, want: object, case: Case) -> Iterator[None]:
+    """A failure inside names its cause when it is one counted once (a batch-size factor,
+    see charge_each_cause in assignment.toml)."""
+    try:
+        yield
+    except CheckFailure as exc:
+        m = len(np.asarray(case.inputs[0]))
+        raise CheckFailure(str(exc), cause=batch_factor_cause(found, want, m)) from None
 
 
 @pytest.mark.points(2, shared=True)
@@ -258,7 +269,8 @@ def test_net_matches_reference(
         )
     raise CheckFailure(
         f"net.gradient(x, t)['{name}'] agrees with net.numerical_gradient(x, t) but not with "
-        f"the gradient of the network that was asked for.\n{message}{note}"
+        f"the gradient of the network that was asked for.\n{message}{note}",
+        cause=reference.cause(name),
     )
 
 

@@ -166,13 +166,14 @@ class GradientCall:
 def expect_working(call: GradientCall) -> GradientCall:
     """Not judged (`NotJudged`) unless the call returned at least one right gradient: credit
     for the checks beyond the gradients themselves only goes to a backward pass that works.
-    When every gradient is wrong by the batch-size factor alone, that is the cause given."""
+    When a gradient is wrong by the batch-size factor alone, that is the cause given: the
+    backward pass would work but for a mistake that is charged once."""
     call.gradients()
     if not any(call.right.values()):
-        causes = {call.cause(name) for name in call.expected}
+        causes = sorted({call.cause(name) or "" for name in call.expected} - {""})
         raise NotJudged(
             f"{call.call.what} returned no right gradient yet (see the checks of each gradient)",
-            cause=causes.pop() if len(causes) == 1 else None,
+            cause=causes[0] if causes else None,
         )
     return call
 
