@@ -247,3 +247,19 @@ def test_one_missing_mean_in_softmax_backward_costs_its_point_once(solution: str
     assert (
         score(grade(solution, assignment=every, one_hot=ONE_HOT_MEAN, labels=LABELS_MEAN)) == 18.5
     )
+
+
+def test_softmax_backward_for_one_hot_targets_only_fails_the_labels_case(solution: str) -> None:
+    """The edge case of label targets (t of shape (N,)) tells a backward written for one-hot
+    rows only from a right one."""
+    bad = failed(
+        grade(
+            solution,
+            labels=(
+                "        if self.t.size == self.y.size: # 정답 레이블이 원-핫 인코딩 형태일 때\n",
+                "        if True:  # one-hot rows only\n",
+            ),
+        )
+    )
+    assert "test_softmax_with_loss_backward[labels]" in bad
+    assert "test_softmax_with_loss_backward[one_hot]" not in bad
