@@ -194,7 +194,7 @@ NOT_JUDGED_MESSAGE = (
     "relu's values above."
 )
 COUNTED_MESSAGE = (
-    'No points lost: this is the batch-size factor mistake already counted under "dW3".\n'
+    'No points lost: the same mistake (batch-size factor) was already counted under "dW3".\n'
     "Every value is 7 times the expected one."
 )
 

@@ -3,7 +3,7 @@ reference solution's accuracy.
 
 1 point. The network is trained as in the visible training check, but on the real 0s
 and 1s, and judged by its accuracy on held-out digits. A run that cannot train at all has
-been explained (and cost a point) in the visible check; it gets no credit here either.
+been explained (and cost a point) in the visible check; it is not judged here (0 points).
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 6 points, run only when grading. What the visible checks already failed is not failed
 again: a layer wrong on ordinary inputs, or a gradient that disagrees with the network's
-own numerical_gradient, is left to test_layer_classes.py (these checks then give no credit
-and say so). They judge what the visible checks cannot show: layers on other shapes and
-scales (one row, large scores), a network whose gradient and numerical_gradient are wrong
-in the same way (a loss that is a sum rather than a mean), and whether a few steps of SGD
-on real digits lower the loss.
+own numerical_gradient, is left to test_layer_classes.py and test_three_layer_net.py (these
+checks are then not judged, and keep their points when the visible check named the mistake
+as its cause: charge_each_cause). They judge what the visible checks cannot show: layers on
+other shapes and scales (one row, large scores), a network whose gradient and
+numerical_gradient are wrong in the same way (a loss that is a sum rather than a mean),
+and whether a few steps of SGD on real digits lower the loss.
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def test_net_matches_reference(
         raise NotJudged(
             f"net.gradient(x, t)['{name}'] already disagrees with net.numerical_gradient(x, t) "
             "(see the visible check of it)",
-            cause=found.own_cause,
+            cause=found.own_cause or f"net.gradient(x, t)['{name}']",  # that check's cause
         )
     message = reference.failure(name)
     if message is None:
@@ -291,9 +292,13 @@ def test_sgd_lowers_the_loss(
     losses = [float(net.call("loss", x, t).value)]
     for _ in range(TRAIN_STEPS):
         grads = net.call("gradient", x, t).value
-        if not isinstance(grads, dict) or any(key not in grads for key in NET_PARAMETERS):
-            # A missing gradient is failed by the visible checks already.
-            raise NotJudged("net.gradient(x, t) does not return all six gradients")
+        missing = [key for key in OUTPUT_FIRST if not isinstance(grads, dict) or key not in grads]
+        if missing:
+            # A missing gradient is failed (and charged) by its visible check already.
+            raise NotJudged(
+                f"net.gradient(x, t) does not return {', '.join(missing)}",
+                cause=f"net.gradient(x, t)['{missing[0]}']",
+            )
         params = net.get("params").value
         for key in NET_PARAMETERS:
             net.set("params", key, params[key] - LEARNING_RATE * np.asarray(grads[key]))

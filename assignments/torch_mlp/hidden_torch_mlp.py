@@ -47,7 +47,10 @@ def test_forward_of_its_own_weights(notebook: Notebook, rng: np.random.Generator
     trace = trace_model(notebook, "Net", x, seed=seed(rng), what="Net()")
     if {call.type for call in trace.calls} - {"Linear", "ReLU"}:
         # Other layers are named (and failed) by the visible architecture check.
-        raise NotJudged("Net calls layers other than Linear and ReLU (see the architecture check)")
+        raise NotJudged(
+            "Net calls layers other than Linear and ReLU (see the architecture check)",
+            cause="layers other than Linear and ReLU",  # the architecture check's cause
+        )
     weights = [(layer.weight.numpy(), layer.bias.numpy()) for layer in trace.linear]
     expected = reference.linear_relu_stack(x.numpy(), weights)
     output = trace.output.numpy()

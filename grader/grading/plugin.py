@@ -133,7 +133,7 @@ class CheckPlugin:
             result.points = result.max_points
             result.counted_under = first
             result.message = (
-                f"No points lost: this is the {result.cause} mistake already counted under "
+                f"No points lost: the same mistake ({result.cause}) was already counted under "
                 f'"{first}".\n{result.message}'
             )
         return result

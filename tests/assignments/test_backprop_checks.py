@@ -246,7 +246,7 @@ def test_one_batch_size_mistake_costs_its_points_once(factor: str) -> None:
     assert len(counted) == 7 and not any(results[name].passed for name in counted)
     message = results["test_gradient[db1]"].message
     assert message.startswith(
-        'No points lost: this is the batch-size factor mistake already counted under "backward_'
+        'No points lost: the same mistake (batch-size factor) was already counted under "backward_'
         'pass returns the right gradient [dW3]".'
     )
     # The arguments are still judged: modifying x costs the point whatever the gradients.

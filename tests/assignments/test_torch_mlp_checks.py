@@ -3,6 +3,7 @@ what the hidden check of Net's output catches that the visible layer list cannot
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -75,11 +76,18 @@ def test_image_shaped_input_tells_a_net_that_never_flattens() -> None:
     assert wrong.outcome == "failed" and "Flatten the input in forward()" in wrong.message
 
 
-def test_other_layers_get_no_free_point_for_the_output_of_their_weights() -> None:
+def test_other_layers_are_not_judged_again_for_the_output_of_their_weights() -> None:
     """Before "not judged", a Net with other activations passed this hidden check: it
-    returned early (its layers are failed by the visible architecture check)."""
+    returned early (its layers are failed by the visible architecture check). Now it is not
+    judged, and keeps its point only because the architecture check charged that mistake."""
     results = grade(SigmoidNet)
     assert not results["test_architecture"].passed
+    assert results["test_architecture"].cause == "layers other than Linear and ReLU"
     forward = results["test_forward_of_its_own_weights"]
-    assert (forward.outcome, forward.points) == ("not_judged", 0.0)
-    assert forward.message.startswith("Not judged because Net calls layers other than")
+    assert (forward.outcome, forward.points, forward.passed) == ("not_judged", 1.0, False)
+    assert forward.counted_under.startswith("Net is Linear(784, 128)")
+    assert "Not judged because Net calls layers other than Linear and ReLU" in forward.message
+    every = replace(ASSIGNMENT, charge_each_cause="every")
+    transport = InProcessTransport({"Net": SigmoidNet})
+    charged = {r.name: r for r in run_checks(every, transport, seed=2, include_hidden=True)}
+    assert charged["test_forward_of_its_own_weights"].points == 0

@@ -85,13 +85,13 @@ def test_a_cause_is_charged_once_by_default(tmp_path: Path) -> None:
     assert (dw2.points, dw2.passed, dw2.outcome) == (2.0, False, "failed")
     assert dw2.counted_under == "dW3" and dw2.cause == "batch-size factor"
     assert dw2.message == (
-        'No points lost: this is the batch-size factor mistake already counted under "dW3".\n'
+        'No points lost: the same mistake (batch-size factor) was already counted under "dW3".\n'
         "dW2 is 7 times the expected one"
     )
     # Not judged for a counted cause: it keeps its points too.
     arguments = results["test_arguments"]
     assert (arguments.points, arguments.outcome) == (1.0, "not_judged")
-    assert arguments.message.startswith("No points lost: this is the batch-size factor mistake")
+    assert arguments.message.startswith("No points lost: the same mistake (batch-size factor)")
     # Another cause is charged on its own; a not-judged check without a cause keeps 0.
     assert results["test_sign"].points == 0 and results["test_extreme"].points == 0
 
