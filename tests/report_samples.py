@@ -187,3 +187,59 @@ def class_results(count: int) -> list[SubmissionResult]:
             duration = 1.0 + (n % 13) * 0.5
             results.append(student_result(sid, messages, checks=CLASS_CHECKS, duration=duration))
     return results
+
+
+NOT_JUDGED_MESSAGE = (
+    "Not judged because relu is already wrong on ordinary negative inputs; see the checks of "
+    "relu's values above."
+)
+COUNTED_MESSAGE = (
+    'No points lost: the same mistake (batch-size factor) was already counted under "dW3".\n'
+    "Every value is 7 times the expected one."
+)
+
+
+def not_judged_result() -> SubmissionResult:
+    """A graded submission with a not-judged check and one whose cause was counted before."""
+    checks = [
+        CheckResult(
+            "test_relu",
+            "relu is max(0, x)",
+            0.0,
+            2.0,
+            False,
+            "relu(x) returned x",
+            outcome="failed",
+        ),
+        CheckResult(
+            "test_extreme",
+            "relu handles infinities",
+            0.0,
+            1.0,
+            False,
+            NOT_JUDGED_MESSAGE,
+            hidden=True,
+            outcome="not_judged",
+        ),
+        CheckResult(
+            "test_dW2",
+            "dW2",
+            2.0,
+            2.0,
+            False,
+            COUNTED_MESSAGE,
+            outcome="failed",
+            cause="batch-size factor",
+            counted_under="dW3",
+        ),
+    ]
+    return SubmissionResult(
+        "nj",
+        "nj.ipynb",
+        "/in/nj.ipynb",
+        "relu",
+        "graded",
+        score=2.0,
+        max_score=5.0,
+        checks=checks,
+    )

@@ -3,7 +3,7 @@ reference solution's accuracy.
 
 1 point. The network is trained as in the visible training check, but on the real 0s
 and 1s, and judged by its accuracy on held-out digits. A run that cannot train at all has
-been explained (and cost a point) in the visible check; it gets no credit here either.
+been explained (and cost a point) in the visible check; it is not judged here (0 points).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import reference
-from grader.checks import CheckFailure, Notebook, train_steps
+from grader.checks import CheckFailure, Notebook, NotJudged, train_steps
 from reference import digits
 
 TRAINING_STEPS = 100
@@ -46,9 +46,9 @@ def test_training_tells_digits_apart(notebook: Notebook, rng: np.random.Generato
     )
     losses = run.losses
     if not run.trainable or not np.isfinite(losses[-1]):
-        raise CheckFailure(
+        raise NotJudged(
             f"{what} does not run to the end (see the check of training with bce_loss), so "
-            "this check of the accuracy it reaches gives no credit."
+            "there is no accuracy to judge"
         )
     accuracy = reference.accuracy(run.test_output.numpy().ravel(), data.y_test)
     if accuracy < TARGET_ACCURACY:

@@ -58,10 +58,13 @@ ACCURACY_Y_HAT += [0.489, 0.359, 0.638, 0.929, 0.248, 0.122, 0.119, 0.126, 0.054
 ACCURACY_Y_HAT += [0.93, 0.234, 0.626, 0.081, 0.584]
 ACCURACY_Y = [1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1]
 ACCURACY_EXPECTED = 0.72  # 18 of 25
-# Exactly 0.5 counts as predicting 0.
+# Exactly 0.5 counts as predicting 0: the template asks for 1 only if y_hat > 0.5. Both 0.5s
+# are labelled 0, so that a threshold of y_hat >= 0.5 scores differently (were one of them
+# labelled 1, > and >= would each get one of the two right, and the same score).
 EDGE_Y_HAT = [0.5, 0.5, 0.0, 1.0, 0.50001, 0.49999, 0.9, 0.1]
-EDGE_Y = [0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
-EDGE_EXPECTED = 0.625  # 5 of 8
+EDGE_Y = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+EDGE_EXPECTED = 0.75  # 6 of 8
+EDGE_AT_LEAST = 0.5  # 4 of 8: what y_hat >= 0.5 gives
 SHAPES = {"(n, 1)": (-1, 1), "(n,)": (-1,)}
 # What the template rules out ("by formula, without torch.nn.BCELoss"), classes before the
 # functions they call, so that a message names what the student wrote.
@@ -152,6 +155,12 @@ def test_accuracy_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
 def test_accuracy_edge_cases(notebook: Notebook) -> None:
     """accuracy(y_hat, y) counts exactly 0.5 as predicting 0"""
     call = notebook.call("accuracy", *tensors(EDGE_Y_HAT, EDGE_Y))
+    if as_number(call.value) == EDGE_AT_LEAST:
+        raise CheckFailure(
+            f"{call.what} returned {EDGE_AT_LEAST} for y_hat = {EDGE_Y_HAT} and y = {EDGE_Y}; "
+            f"expected {EDGE_EXPECTED}. It counts y_hat exactly 0.5 as predicting 1; the task "
+            "asks for 1 only if y_hat > 0.5 (strictly greater), so 0.5 predicts 0."
+        )
     hints = {float(len(EDGE_Y)): "a count, not a fraction"}
     expect_scalar(call.value, EDGE_EXPECTED, what=call.what, factor_hints=hints)
 

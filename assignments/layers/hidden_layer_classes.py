@@ -2,15 +2,18 @@
 
 6 points, run only when grading. What the visible checks already failed is not failed
 again: a layer wrong on ordinary inputs, or a gradient that disagrees with the network's
-own numerical_gradient, is left to test_layer_classes.py (these checks then give no credit
-and say so). They judge what the visible checks cannot show: layers on other shapes and
-scales (one row, large scores), a network whose gradient and numerical_gradient are wrong
-in the same way (a loss that is a sum rather than a mean), and whether a few steps of SGD
-on real digits lower the loss.
+own numerical_gradient, is left to test_layer_classes.py and test_three_layer_net.py (these
+checks are then not judged, and keep their points when the visible check named the mistake
+as its cause: charge_each_cause). They judge what the visible checks cannot show: layers on
+other shapes and scales (one row, large scores), a network whose gradient and
+numerical_gradient are wrong in the same way (a loss that is a sum rather than a mean),
+and whether a few steps of SGD on real digits lower the loss.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 
 import numpy as np
@@ -22,8 +25,10 @@ from grader.checks import (
     NetworkCalls,
     NetworkProblem,
     Notebook,
+    NotJudged,
     agrees_with_own,
     away_from_kinks,
+    batch_factor_cause,
     compare_gradients,
     expect_array,
     expect_scalar,
@@ -123,14 +128,27 @@ def judge_layer(notebook: Notebook, name: str, case: Case) -> None:
         if key == "out" and name == "SoftmaxWithLoss":
             if case.exact_loss:
                 # log(p + 1e-7) in the book's cross_entropy_error: ~1e-5 at p near 0.01.
-                expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-4)
+                with counted_cause(found[key], want, case):
+                    expect_scalar(found[key], float(np.asarray(want)), what=what, rtol=1e-4)
             elif not np.isfinite(np.asarray(found[key], dtype=np.float64)).all():
                 raise CheckFailure(
                     f"{what} returned {found[key]}; expected a finite number. With large "
                     "scores np.exp overflows unless the maximum of each row is subtracted first."
                 )
             continue
-        expect_array(found[key], np.asarray(want), what=what)
+        with counted_cause(found[key], want, case):
+            expect_array(found[key], np.asarray(want), what=what)
+
+
+@contextmanager
+def counted_cause(found: object, want: object, case: Case) -> Iterator[None]:
+    """A failure inside names its cause when it is one counted once (a batch-size factor,
+    see charge_each_cause in assignment.toml)."""
+    try:
+        yield
+    except CheckFailure as exc:
+        m = len(np.asarray(case.inputs[0]))
+        raise CheckFailure(str(exc), cause=batch_factor_cause(found, want, m)) from None
 
 
 @pytest.mark.points(2, shared=True)
@@ -141,9 +159,10 @@ def test_layer_matches_reference(notebook: Notebook, rng: np.random.Generator, n
     try:
         judge_layer(notebook, name, ordinary)
     except CheckFailure as exc:
-        raise CheckFailure(
+        raise NotJudged(
             f"{name} does not match the reference on ordinary inputs yet (see the visible "
-            f"checks of {name}), so this check gives no credit.\n{exc}"
+            f"checks of {name}): {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            cause=exc.cause,
         ) from None
     for case in others:
         try:
@@ -166,6 +185,9 @@ class Judged:
         self.calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
         self.problem = problem
         self.own: dict[str, bool] = {}
+        # The mistake behind the gradients that disagree with numerical_gradient, when it is
+        # the same batch-size factor for all of them (charged once, see assignment.toml).
+        self.own_cause: str | None = None
         self.reference: GradientCall | None = None
         if self.calls.setup_error is not None or not self.calls.gradient.ok:
             return
@@ -178,6 +200,14 @@ class Judged:
                 raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
         self.reference = self.calls.against_reference(expected, numerical)
         self.own = {name: self._agrees_with_own(name) for name in NET_PARAMETERS}
+        grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
+        if isinstance(grads, dict) and isinstance(own, dict):
+            causes = {
+                batch_factor_cause(grads.get(name), own.get(name), problem.m)
+                for name in NET_PARAMETERS
+                if not self.own[name]
+            }
+            self.own_cause = causes.pop() if len(causes) == 1 else None
 
     def _agrees_with_own(self, name: str) -> bool:
         grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
@@ -202,10 +232,10 @@ def working(found: Judged) -> GradientCall:
     hidden checks only goes to a network that computes some gradient right."""
     found.calls.require()
     if found.reference is None or not any(found.own.values()):
-        raise CheckFailure(
+        raise NotJudged(
             "net.gradient(x, t) did not give any gradient that agrees with "
-            "net.numerical_gradient(x, t) yet (see the visible checks), so this check gives "
-            "no credit."
+            "net.numerical_gradient(x, t) yet (see the visible checks)",
+            cause=found.own_cause,
         )
     return found.reference
 
@@ -219,7 +249,11 @@ def test_net_matches_reference(
     found = judged(notebook, judged_cache, run_seed)
     reference = working(found)
     if not found.own[name]:
-        return  # the visible check of this gradient has failed it already
+        raise NotJudged(
+            f"net.gradient(x, t)['{name}'] already disagrees with net.numerical_gradient(x, t) "
+            "(see the visible check of it)",
+            cause=found.own_cause or f"net.gradient(x, t)['{name}']",  # that check's cause
+        )
     message = reference.failure(name)
     if message is None:
         return
@@ -236,7 +270,8 @@ def test_net_matches_reference(
         )
     raise CheckFailure(
         f"net.gradient(x, t)['{name}'] agrees with net.numerical_gradient(x, t) but not with "
-        f"the gradient of the network that was asked for.\n{message}{note}"
+        f"the gradient of the network that was asked for.\n{message}{note}",
+        cause=reference.cause(name),
     )
 
 
@@ -257,8 +292,13 @@ def test_sgd_lowers_the_loss(
     losses = [float(net.call("loss", x, t).value)]
     for _ in range(TRAIN_STEPS):
         grads = net.call("gradient", x, t).value
-        if not isinstance(grads, dict) or any(key not in grads for key in NET_PARAMETERS):
-            return  # a missing gradient is failed by the visible checks already
+        missing = [key for key in OUTPUT_FIRST if not isinstance(grads, dict) or key not in grads]
+        if missing:
+            # A missing gradient is failed (and charged) by its visible check already.
+            raise NotJudged(
+                f"net.gradient(x, t) does not return {', '.join(missing)}",
+                cause=f"net.gradient(x, t)['{missing[0]}']",
+            )
         params = net.get("params").value
         for key in NET_PARAMETERS:
             net.set("params", key, params[key] - LEARNING_RATE * np.asarray(grads[key]))

@@ -21,6 +21,7 @@ from grader.checks import (
     Notebook,
     ObjectHandle,
     away_from_kinks,
+    batch_factor_cause,
     batch_factor_hints,
     elementwise_derivative,
     expect_array,
@@ -223,13 +224,19 @@ def test_softmax_with_loss_forward(notebook: Notebook, target: str) -> None:
     """SoftmaxWithLoss.forward gives the mean cross-entropy of softmax(x)"""
     loss = layer(notebook, "SoftmaxWithLoss")
     call = loss.call("forward", SCORES, TARGETS[target])
-    expect_scalar(
-        call.value,
-        SCORES_LOSS,
-        what=f"{call.what} with t as {_target_words(target)}",
-        rtol=LOSS_RTOL,
-        factor_hints=batch_factor_hints(len(SCORES)),
-    )
+    try:
+        expect_scalar(
+            call.value,
+            SCORES_LOSS,
+            what=f"{call.what} with t as {_target_words(target)}",
+            rtol=LOSS_RTOL,
+            factor_hints=batch_factor_hints(len(SCORES)),
+        )
+    except CheckFailure as exc:
+        # A loss off by the batch size also fails backward against its numerical gradient
+        # and the network's gradients: charged once (assignment.toml).
+        cause = batch_factor_cause(call.raw_value, SCORES_LOSS, len(SCORES)) if call.ok else None
+        raise CheckFailure(str(exc), cause=cause) from None
 
 
 @pytest.mark.points(1)
@@ -248,7 +255,11 @@ def test_softmax_with_loss_backward(
     probe = layer(notebook, "SoftmaxWithLoss")
     numerical = numerical_gradient(lambda z: probe.call("forward", z, t).value, x)
     what = f"{loss.what}.backward() after forward(x, t) with t as {_target_words(target)}"
-    expect_array(dx, numerical, what=what, rtol=1e-3, factor_hints=batch_factor_hints(len(x)))
+    try:
+        expect_array(dx, numerical, what=what, rtol=1e-3, factor_hints=batch_factor_hints(len(x)))
+    except CheckFailure as exc:
+        # The same missing / m fails the network's gradients: charged once (assignment.toml).
+        raise CheckFailure(str(exc), cause=batch_factor_cause(dx, numerical, len(x))) from None
     expect_gradient(dx, numerical, what=what)
 
 

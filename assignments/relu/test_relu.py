@@ -18,6 +18,7 @@ import pytest
 from grader.checks import (
     CheckFailure,
     Notebook,
+    NotJudged,
     away_from_kinks,
     elementwise_derivative,
     expect_array,
@@ -154,5 +155,10 @@ def test_does_not_modify_input(notebook: Notebook, name: str) -> None:
     x = EXAMPLES["2-D"].copy()
     call = notebook.call(name, x)
     # Credit for not modifying x only goes to a working function, not to any function.
-    expect_array(call.value, EXPECTED[name]["2-D"], what=call.what)
+    try:
+        expect_array(call.value, EXPECTED[name]["2-D"], what=call.what)
+    except CheckFailure:
+        raise NotJudged(
+            f"{call.what} does not return the right values yet (see the checks of {name}'s values)"
+        ) from None
     expect_unmodified(EXAMPLES["2-D"], call.args[0], what=call.what, argument=call.argument_name(0))

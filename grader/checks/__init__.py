@@ -7,7 +7,7 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
 ``assignment.toml``, and a name is removed only with a new minor version.
 
 - Calling the student's code: `Notebook`, `CallResult`, `ObjectHandle`.
-- Failing: `CheckFailure`, `CallFailed`.
+- Failing: `CheckFailure`, `CallFailed`; nothing to judge: `NotJudged`.
 - Rules the assignment states ("without torch.nn.BCELoss"): `expect_not_called`,
   `expect_called`, on a call made with ``notebook.call(..., watch=[...])``.
 - Comparing values: `expect_array`, `expect_scalar`, `expect_unmodified`, `describe`.
@@ -15,7 +15,7 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
   `parameter_gradients_at_once`, `away_from_kinks`, `compare_gradients`, `expect_gradient`,
   `GradientComparison`.
 - A backward pass that returns a dict of gradients: `GradientCall`, `expect_working`,
-  `batch_factor_hints`.
+  `batch_factor_hints`, `batch_factor_cause` (the cause a failure names, charged once).
 - A "Deep Learning from Scratch" network object: `NetworkProblem`, `NetworkCalls`,
   `agrees_with_own`.
 - PyTorch models, run in the kernel: `trace_model`, `train_steps`, `train_epoch`,
@@ -36,7 +36,12 @@ Tolerances are defaults of the helpers that use them, tuned with them; check fil
 
 from grader.checks._architecture import expect_layers, expect_network
 from grader.checks._compare import describe, expect_array, expect_scalar, expect_unmodified
-from grader.checks._diagnoses import GradientCall, batch_factor_hints, expect_working
+from grader.checks._diagnoses import (
+    GradientCall,
+    batch_factor_cause,
+    batch_factor_hints,
+    expect_working,
+)
 from grader.checks._gradients import (
     GradientComparison,
     away_from_kinks,
@@ -62,7 +67,7 @@ from grader.checks._torch_routines import (
     train_steps,
 )
 from grader.checks.calls import CallFailed, expect_called, expect_not_called
-from grader.checks.failures import CheckFailure
+from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import CallResult, Notebook, ObjectHandle
 
 __all__ = [
@@ -76,6 +81,7 @@ __all__ = [
     "ModelTrace",
     "NetworkCalls",
     "NetworkProblem",
+    "NotJudged",
     "Notebook",
     "ObjectHandle",
     "TrainingEpoch",
@@ -83,6 +89,7 @@ __all__ = [
     "TrainingSteps",
     "agrees_with_own",
     "away_from_kinks",
+    "batch_factor_cause",
     "batch_factor_hints",
     "compare_gradients",
     "describe",

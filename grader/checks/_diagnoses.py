@@ -16,11 +16,15 @@ import numpy as np
 
 from grader.checks._compare import describe, expect_array
 from grader.checks._gradients import TOLERANCE, compare_gradients, expect_gradient
-from grader.checks.failures import CheckFailure
+from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import CallResult
 
 # What grader.checks exports; ChainWords and chain_hint serve _networks and the tests.
-__all__ = ["GradientCall", "batch_factor_hints", "expect_working"]
+__all__ = ["GradientCall", "batch_factor_cause", "batch_factor_hints", "expect_working"]
+
+# The cause a failure names when a value is off by the batch size: charged once per
+# submission (``charge_each_cause`` in assignment.toml).
+BATCH_FACTOR = "batch-size factor"
 
 
 @dataclass
@@ -101,6 +105,14 @@ class GradientCall:
             return f"{message}\n{self.hint(name, self.right)}"
         return f"{message}\n{chain_hint(name, self.right, activation=self.activation)}"
 
+    def cause(self, name: str) -> str | None:
+        """The mistake behind a wrong gradient when it is one that is counted once (the
+        batch-size factor: m or 1/m times the expected values); None otherwise."""
+        returned = self.call.raw_value if self.call.ok else None
+        if self.mismatch(name) is None or not isinstance(returned, dict):
+            return None
+        return batch_factor_cause(returned.get(name), self.expected[name], self.m)
+
     def _compare(self, name: str) -> str | None:
         try:
             grads = self.gradients()
@@ -157,15 +169,36 @@ class GradientCall:
 
 
 def expect_working(call: GradientCall) -> GradientCall:
-    """Fail unless the call returned at least one right gradient: credit for the checks
-    beyond the gradients themselves only goes to a backward pass that works."""
+    """Not judged (`NotJudged`) unless the call returned at least one right gradient: credit
+    for the checks beyond the gradients themselves only goes to a backward pass that works.
+    When a gradient is wrong by the batch-size factor alone, that is the cause given: the
+    backward pass would work but for a mistake that is charged once."""
     call.gradients()
     if not any(call.right.values()):
-        raise CheckFailure(
-            f"{call.call.what} returned no right gradient yet (see the checks of each "
-            "gradient), so this check gives no credit."
+        causes = sorted({call.cause(name) or "" for name in call.expected} - {""})
+        raise NotJudged(
+            f"{call.call.what} returned no right gradient yet (see the checks of each gradient)",
+            cause=causes[0] if causes else None,
         )
     return call
+
+
+def batch_factor_cause(actual: object, expected: object, m: int) -> str | None:
+    """``"batch-size factor"`` when ``actual`` is ``expected`` times m or 1/m (a missing or a
+    doubled division by the batch size), for ``CheckFailure(..., cause=...)``; else None."""
+    if m == 1:
+        return None
+    try:
+        got = np.asarray(actual, dtype=np.float64)
+        want = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if got.shape != want.shape or not np.any(want) or not np.all(np.isfinite(got)):
+        return None
+    for factor in (float(m), 1 / m):
+        if np.allclose(got, want * factor, rtol=1e-3, atol=1e-8 * factor):
+            return BATCH_FACTOR
+    return None
 
 
 def batch_factor_hints(m: int) -> dict[float, str]:

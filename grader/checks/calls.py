@@ -88,7 +88,7 @@ def expect_not_called(call: CallResult, *names: str, reason: str) -> None:
     formula, without torch.nn.BCELoss"). List classes before the functions they call
     (``torch.nn.BCELoss`` before ``torch.nn.functional.binary_cross_entropy``): the message
     names the first one used, which is what the student wrote. Every check that fails this
-    way for one function shares one cause, so only the first shows the whole message.
+    way for one function fails with the same message, so only the first shows it whole.
     """
     _expect_watched(call, names)
     used = next((name for name in names if call.called.get(name)), None)
@@ -99,7 +99,6 @@ def expect_not_called(call: CallResult, *names: str, reason: str) -> None:
         f"{call.what} uses `{used}` (whatever name your code gives it): {reason}. "
         f"So the checks of what {function} returns give no credit while it uses it; "
         f"write the computation out yourself.",
-        cause=("uses", function, used),
         short=f"{call.what} uses `{used}`, which the assignment rules out.",
     )
 
@@ -108,10 +107,8 @@ def expect_called(call: CallResult, name: str, *, reason: str) -> None:
     """Fail the check unless ``call`` used ``name`` (which it must have watched)."""
     _expect_watched(call, (name,))
     if not call.called.get(name):
-        function = call.what.split("(", 1)[0]
         raise CheckFailure(
             f"{call.what} does not use `{name}`: {reason}.",
-            cause=("does not use", function, name),
             short=f"{call.what} does not use `{name}`, which the assignment asks for.",
         )
 

@@ -21,6 +21,8 @@ CONFIG = "assignment.toml"
 # "all": every cell runs. "definitions": all but what trains or downloads (see
 # grader/grading/definitions.py), for notebooks that download data and train at the top level.
 EXECUTE_MODES = ("all", "definitions")
+# How a mistake that several checks fail for is charged (docs/authoring.md, partial credit).
+CHARGE_MODES = ("once", "every")
 # ``requires`` names this package before its versions: "nngrade>=0.2,<0.3".
 PACKAGE = "nngrade"
 # Where a self-contained copy keeps the packages the checks import.
@@ -60,6 +62,9 @@ class Assignment:
     # The nngrade versions its check files are written for ("nngrade>=0.2,<0.3"): the API
     # in grader.checks they import. Empty: any.
     requires: str = ""
+    # "once": a mistake that a check names as the cause of its failure costs points in the
+    # first check that fails for it only; "every": in each check that fails for it.
+    charge_each_cause: str = "once"
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
@@ -96,6 +101,12 @@ class Assignment:
         if execute not in EXECUTE_MODES:
             modes = " or ".join(f"'{mode}'" for mode in EXECUTE_MODES)
             raise AssignmentError(f"{config_path}: 'execute' must be {modes}, not '{execute}'")
+        charge = str(config.get("charge_each_cause", "once"))
+        if charge not in CHARGE_MODES:
+            modes = " or ".join(f"'{mode}'" for mode in CHARGE_MODES)
+            raise AssignmentError(
+                f"{config_path}: 'charge_each_cause' must be {modes}, not '{charge}'"
+            )
         name = str(config.get("name", root.name))
         requires = _requires(config_path, config.get("requires", ""), name)
         return cls(
@@ -110,6 +121,7 @@ class Assignment:
             hidden_checks=hidden,
             packages=packages,
             requires=requires,
+            charge_each_cause=charge,
         )
 
     @property
@@ -118,6 +130,8 @@ class Assignment:
         when it does. It hashes content, not paths, so a full copy has the same version."""
         digest = hashlib.sha256()
         settings = {"name": self.name, "title": self.title, "execute": self.execute}
+        if self.charge_each_cause != "once":  # so that existing versions stay as they were
+            settings["charge_each_cause"] = self.charge_each_cause
         digest.update(json.dumps(settings, sort_keys=True).encode() + b"\0")
         for kind, paths in (
             ("checks", self.checks),
@@ -143,6 +157,7 @@ class Assignment:
             "name": self.name,
             "title": self.title,
             "execute": self.execute,
+            "charge_each_cause": self.charge_each_cause,
             **({"requires": self.requires} if self.requires else {}),
             "checks": [_copy(path, dest) for path in self.checks],
             "support_files": [_copy(path, dest) for path in self.support_files],

@@ -178,7 +178,11 @@ def run_checks(
     """Run the assignment's pytest checks in this process against ``transport``."""
     hidden = assignment.hidden_checks if include_hidden else ()
     plugin = CheckPlugin(
-        transport, seed=seed, include_hidden=include_hidden, hidden_files=assignment.hidden_checks
+        transport,
+        seed=seed,
+        include_hidden=include_hidden,
+        hidden_files=assignment.hidden_checks,
+        charge_each_cause=assignment.charge_each_cause,
     )
     args = [
         *(str(path) for path in (*assignment.checks, *hidden)),

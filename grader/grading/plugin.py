@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.checks.failures import CheckFailure
+from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import Notebook, Transport
+from grader.grading.assignment import CHARGE_MODES
 from grader.grading.results import CheckOutcome, CheckResult
 
-__all__ = ["DEFAULT_TIME_LIMIT", "CheckPlugin"]
+__all__ = ["DEFAULT_TIME_LIMIT", "NOT_JUDGED_LEAD", "CheckPlugin", "not_judged_message"]
 
 DEFAULT_TIME_LIMIT = 10.0
+# How a not-judged check's message begins, in every output.
+NOT_JUDGED_LEAD = "Not judged because"
 
 MARKERS = (
     "points(n, shared=False): the check is worth n points; with shared=True the n points "
@@ -42,8 +45,14 @@ class CheckPlugin:
         seed: int,
         include_hidden: bool,
         hidden_files: Collection[Path] = (),
+        charge_each_cause: str = "once",
     ) -> None:
+        if charge_each_cause not in CHARGE_MODES:
+            raise ValueError(f"charge_each_cause must be one of {CHARGE_MODES}")
         self.transport = transport
+        self.charge_each_cause = charge_each_cause
+        # cause -> the description of the check that was charged for it
+        self._charged: dict[str, str] = {}
         self.seed = seed
         self.include_hidden = include_hidden
         # Every check in these files is hidden, marked or not.
@@ -133,7 +142,24 @@ class CheckPlugin:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.results.append(self._result(item, call, report))
+            self.results.append(self._charge(self._result(item, call, report)))
+
+    def _charge(self, result: CheckResult) -> CheckResult:
+        """With charge_each_cause = "once", a check that fails for a cause an earlier check
+        was already charged for keeps its points and says where the mistake was counted."""
+        if not result.cause or self.charge_each_cause != "once" or result.passed:
+            return result
+        if result.outcome == CheckOutcome.ERROR:
+            return result
+        first = self._charged.setdefault(result.cause, result.description or result.name)
+        if first != (result.description or result.name):
+            result.points = result.max_points
+            result.counted_under = first
+            result.message = (
+                f"No points lost: the same mistake ({result.cause}) was already counted under "
+                f'"{first}".\n{result.message}'
+            )
+        return result
 
     def _result(
         self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
@@ -155,6 +181,7 @@ class CheckPlugin:
         elif call.excinfo is not None:
             result.message, result.outcome = _explain(call.excinfo)
             result.message = self._once(call.excinfo.value, result.description, result.message)
+            result.cause = str(getattr(call.excinfo.value, "cause", None) or "")
         elif report.passed:
             # A passing check may still have something to tell (which convention was met):
             # it says so with pytest's record_property("note", text).
@@ -163,12 +190,12 @@ class CheckPlugin:
         return result
 
     def _once(self, exc: BaseException, description: str, message: str) -> str:
-        """The full message the first time a cause fails a check; later, a short one that
-        says where the full one is. The cause is the failure's own (CheckFailure.cause) or,
-        for a message of several lines, the message itself (one value that fails several
-        checks in the same words), shortened to its first line."""
-        if isinstance(exc, CheckFailure) and exc.cause is not None:
-            cause: Hashable = exc.cause
+        """The full message the first time it fails a check; later, a short one that says
+        where the full one is: for a failure with a ``short`` form, keyed by its cause (or
+        its message), and for a message of several lines repeated word for word (one value
+        that fails several checks in the same words), shortened to its first line."""
+        if isinstance(exc, CheckFailure) and exc.short != message:
+            cause: Hashable = ("cause", exc.cause) if exc.cause else message
             short = exc.short
         elif "\n" in message:
             lines = message.split("\n")
@@ -190,6 +217,8 @@ class CheckPlugin:
 def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:
     """(message, outcome) for a check that raised."""
     exc = excinfo.value
+    if isinstance(exc, NotJudged):
+        return not_judged_message(exc.reason), CheckOutcome.NOT_JUDGED
     if isinstance(exc, CheckFailure):
         return str(exc), CheckOutcome.FAILED
     if isinstance(exc, AssertionError):
@@ -204,6 +233,12 @@ def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOu
 
 def _self_check_only(item: pytest.Item) -> bool:
     return item.get_closest_marker("self_check_only") is not None
+
+
+def not_judged_message(reason: str) -> str:
+    """ "Not judged because <reason>", whatever case and full stop the reason came with."""
+    text = reason.strip().rstrip(".") or "another check already failed what it needs"
+    return f"{NOT_JUDGED_LEAD} {text}."
 
 
 def _function_id(item: pytest.Item) -> str:

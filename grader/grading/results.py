@@ -31,10 +31,13 @@ class SubmissionStatus(StrEnum):
 
 
 class CheckOutcome(StrEnum):
-    """How a check ended: besides passed and failed, ``error`` for a bug in the check itself."""
+    """How a check ended: besides passed and failed, ``not_judged`` when there was nothing
+    to judge (0 points, never a pass) and ``error`` for a bug in the check itself."""
 
     PASSED = "passed"
     FAILED = "failed"
+    # Another check already failed what this one needs: the message says "Not judged because".
+    NOT_JUDGED = "not_judged"
     ERROR = "error"  # the check could not run to the end: not the student's fault
 
 
@@ -59,6 +62,10 @@ class CheckResult:
     hidden: bool = False
     duration: float = 0.0
     outcome: CheckOutcome = CheckOutcome.PASSED  # read back from JSON, the plain string
+    # The mistake behind a failure, when the check could name it ("batch-size factor").
+    cause: str = ""
+    # The check whose failure for the same cause was charged: this one kept its points.
+    counted_under: str = ""
 
 
 @dataclass
@@ -86,6 +93,7 @@ class SubmissionResult:
 
     @property
     def failed_checks(self) -> list[CheckResult]:
+        """The checks that did not pass: failed, not judged, or could not be checked."""
         return [c for c in self.checks if not c.passed]
 
     def to_dict(self) -> dict[str, Any]:

@@ -40,11 +40,12 @@ class CheckStats:
     ran: int = 0  # graded submissions that ran the check
     passed: int = 0
     not_checked: int = 0  # outcome "error": a problem in the check, not a student's failure
+    not_judged: int = 0  # another check already failed what this one needs: 0 points
     messages: Counter[str] = field(default_factory=Counter)  # first lines of failures
 
     @property
     def failed(self) -> int:
-        return self.ran - self.passed - self.not_checked
+        return self.ran - self.passed - self.not_checked - self.not_judged
 
     @property
     def pass_rate(self) -> float:
@@ -106,6 +107,8 @@ def _check_stats(results: Sequence[SubmissionResult]) -> list[CheckStats]:
                 entry.passed += 1
             elif check.outcome == "error":
                 entry.not_checked += 1
+            elif check.outcome == "not_judged":
+                entry.not_judged += 1
             else:
                 entry.messages[first_line(check.message) or NO_MESSAGE] += 1
     return sorted(stats.values(), key=lambda s: (s.pass_rate, -s.failed, s.order))

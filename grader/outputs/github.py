@@ -81,7 +81,13 @@ def _fenced(text: str) -> str:
 def _mark(check: CheckResult) -> str:
     if check.outcome == "error":
         return "⚠️ could not be checked"
+    if check.outcome == "not_judged":
+        return "➖ not judged"
     return "✅" if check.passed else "❌"
+
+
+def _any_not_judged(checks: list[CheckResult]) -> bool:
+    return any(check.outcome == "not_judged" for check in checks)
 
 
 def markdown_summary(result: SubmissionResult, *, title: str, report: Path | None) -> str:
@@ -112,7 +118,12 @@ def markdown_summary(result: SubmissionResult, *, title: str, report: Path | Non
         for cell, what in cell_problems(result)[:MAX_FAILED_SHOWN]:
             lines.append(f"- cell {cell}: {_cell(what)}")
     if failed:
-        lines += ["", "#### Failed checks"]
+        lines += [
+            "",
+            "#### Failed and not judged checks"
+            if _any_not_judged(failed)
+            else "#### Failed checks",
+        ]
     text = "\n".join(lines) + "\n"
     for shown, check in enumerate(failed):
         block = f"\n**{_cell(check.description or check.name)}**\n\n{_fenced(check.message)}\n"

@@ -40,7 +40,9 @@ def _gradescope_test(check: CheckResult) -> dict[str, Any]:
         "visibility": HIDDEN_VISIBILITY if check.hidden else "visible",
         "extra_data": {
             "check": check.name,
-            "outcome": "error" if check.outcome == "error" else status,
+            # Gradescope knows passed and failed only; ours says which failures were
+            # not judged or could not be checked.
+            "outcome": str(check.outcome) if check.outcome in ("error", "not_judged") else status,
         },
     }
 

@@ -15,6 +15,7 @@ from grader.outputs.wording import (
     first_line,
     format_points,
     headline,
+    is_not_judged,
     not_graded_text,
 )
 
@@ -47,8 +48,8 @@ def _seconds(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _suite(root: ET.Element, result: SubmissionResult) -> tuple[int, int, int]:
-    """Add one submission's <testsuite>; return its (tests, failures, errors)."""
+def _suite(root: ET.Element, result: SubmissionResult) -> tuple[int, int, int, int]:
+    """Add one submission's <testsuite>; return its (tests, failures, errors, skipped)."""
     suite = _element(root, "testsuite", name=result.id, time=_seconds(result.duration))
     if result.graded_at:
         suite.set("timestamp", result.graded_at)
@@ -60,7 +61,7 @@ def _suite(root: ET.Element, result: SubmissionResult) -> tuple[int, int, int]:
         max_score=format_points(result.max_score),
         seed=str(result.seed),
     )
-    failures = errors = 0
+    failures = errors = skipped = 0
     if result.status != "graded":
         # One errored case, so CI shows the submission as broken rather than as empty.
         case = _element(
@@ -90,6 +91,11 @@ def _suite(root: ET.Element, result: SubmissionResult) -> tuple[int, int, int]:
             if check.outcome == "error":
                 errors += 1
                 _element(case, "error", check_text(check), message=NOT_CHECKED, type="check_error")
+            elif is_not_judged(check):
+                # Not a failure of the student's code here: another check failed it already.
+                skipped += 1
+                message = headline(check.message) or "not judged"
+                _element(case, "skipped", check.message, message=message)
             elif not check.passed:
                 failures += 1
                 message = headline(check.message) or "failed"
@@ -98,20 +104,21 @@ def _suite(root: ET.Element, result: SubmissionResult) -> tuple[int, int, int]:
     suite.set("tests", str(tests))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))
-    suite.set("skipped", "0")
-    return tests, failures, errors
+    suite.set("skipped", str(skipped))
+    return tests, failures, errors, skipped
 
 
 def junit_xml(results: Sequence[SubmissionResult]) -> str:
     """Every submission as a JUnit <testsuite> of its checks, for CI dashboards."""
     root = ET.Element("testsuites", name="nngrade")
-    totals = [0, 0, 0]
+    totals = [0, 0, 0, 0]
     for result in results:
         for i, n in enumerate(_suite(root, result)):
             totals[i] += n
     root.set("tests", str(totals[0]))
     root.set("failures", str(totals[1]))
     root.set("errors", str(totals[2]))
+    root.set("skipped", str(totals[3]))
     root.set("time", _seconds(sum(r.duration for r in results)))
     ET.indent(root)
     # The declaration by hand: ElementTree's would name the locale's encoding, not the file's.

@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.grading.results import SubmissionResult, nngrade_version
+from grader.grading.results import CheckResult, SubmissionResult, nngrade_version
 from grader.outputs.files import atomic_write_text, json_text
 from grader.outputs.wording import format_points
 
@@ -39,12 +39,17 @@ def write_grades_csv(results: Sequence[SubmissionResult], path: Path) -> None:
                 format_points(result.max_score),
                 result.status,
                 result.reason,
-                "; ".join(check.name for check in result.failed_checks),
+                "; ".join(_failed_name(check) for check in result.failed_checks),
                 # Relative to the CSV so the output folder can be moved or zipped as a whole.
                 f"reports/{result.id}.html",
             ]
         )
     atomic_write_text(path, buffer.getvalue())
+
+
+def _failed_name(check: CheckResult) -> str:
+    # A not-judged check scored 0 for another check's failure: say so, as the report does.
+    return f"{check.name} (not judged)" if check.outcome == "not_judged" else check.name
 
 
 def write_results_json(results: Sequence[SubmissionResult], path: Path) -> None:

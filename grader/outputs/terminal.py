@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from grader.grading.results import SubmissionResult
-from grader.outputs.wording import cell_problems, format_points, headline
+from grader.grading.results import CheckResult, SubmissionResult
+from grader.outputs.wording import cell_problems, format_points, headline, is_not_judged
 
 __all__ = ["format_table"]
 
@@ -33,6 +33,14 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+def _label(check: CheckResult) -> str:
+    if check.outcome == "error":
+        return "ERROR"
+    if is_not_judged(check):
+        return "NOT JUDGED"  # wider than the others: the column widens only when it is there
+    return "PASS" if check.passed else "FAIL"
+
+
 def format_table(result: SubmissionResult, width: int = 100) -> str:
     """A compact plain-text summary of one result for a terminal, each line at most ``width``."""
     width = max(width, 20)  # below this nothing useful fits
@@ -45,11 +53,9 @@ def format_table(result: SubmissionResult, width: int = 100) -> str:
     lines: list[str] = []
     earned = [f"{format_points(c.points)}/{format_points(c.max_points)}" for c in result.checks]
     points_width = max((len(p) for p in earned), default=0)
-    for check, points in zip(result.checks, earned, strict=True):
-        if check.outcome == "error":
-            label = "ERROR"
-        else:
-            label = "PASS" if check.passed else "FAIL"
+    labels = [_label(check) for check in result.checks]
+    label_width = max((len(label) for label in labels), default=5)
+    for check, points, label in zip(result.checks, earned, labels, strict=True):
         text = check.description or check.name
         if check.hidden:
             text += " (hidden)"
@@ -57,7 +63,7 @@ def format_table(result: SubmissionResult, width: int = 100) -> str:
             first = headline(check.message)
             if first:
                 text += f" - {first}"
-        lines.append(_fit(f"{label:<5} {points:>{points_width}}  {text}", width))
+        lines.append(_fit(f"{label:<{label_width}} {points:>{points_width}}  {text}", width))
     for cell, what in cell_problems(result):
         lines.append(_fit(f"cell {cell}: {what}", width))
     total = f"Score: {format_points(result.score)}/{format_points(result.max_score)}"

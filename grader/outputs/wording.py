@@ -13,6 +13,7 @@ __all__ = [
     "first_line",
     "format_points",
     "headline",
+    "is_not_judged",
     "not_graded_text",
     "percent",
 ]
@@ -93,6 +94,11 @@ def not_graded_text(result: SubmissionResult) -> str:
         "This is a problem in the grader, not in your work: tell the course staff so they can\n"
         "grade it again; you do not need to hand it in again."
     )
+
+
+def is_not_judged(check: CheckResult) -> bool:
+    """A check with nothing to judge: 0 points, never a pass; its message says why."""
+    return check.outcome == "not_judged"
 
 
 def check_text(check: CheckResult) -> str:

@@ -56,7 +56,12 @@ def test_seed_with_the_name_fixed_divides_db_twice(
 ) -> None:
     result = graded_backprop["seed_name_fixed"]
     bad = failed(result)
-    assert set(bad) == {"test_gradient[db2]", "test_gradient[db3]"} and result.score == 10
+    # One mistake in two lines (db divided by m where dS already is): charged once, at db3.
+    assert set(bad) == {"test_gradient[db2]", "test_gradient[db3]"} and result.score == 12
+    assert bad["test_gradient[db2]"].startswith(
+        "No points lost: the same mistake (batch-size factor) was already counted under "
+        '"backward_pass returns the right gradient [db3]".'
+    )
     for layer in (2, 3):
         message = bad[f"test_gradient[db{layer}]"]
         assert "Every value is 0.1429 times the expected one (divided by the batch size m = 7 " in (
@@ -69,7 +74,10 @@ def test_seed_with_the_name_fixed_divides_db_twice(
 def test_missing_mean(graded_backprop: dict[str, SubmissionResult]) -> None:
     result = graded_backprop["missing_mean"]
     bad = failed(result)
-    assert result.score == 0
+    # Every gradient 7 times too big is one mistake: charged once, at dW3 (it cost 14 of 14
+    # before charge_each_cause); the checks that need right gradients keep their points.
+    assert result.score == FULL - 2
+    assert {c.name for c in result.checks if c.counted_under} == set(bad) - {"test_gradient[dW3]"}
     for name in GRADIENTS:
         message = bad[f"test_gradient[{name}]"]
         assert "is 7 times the expected one (the mean over the batch is missing; divide by" in (

@@ -333,3 +333,50 @@ def test_gradients_from_autograd_earn_no_gradient_points(spelling: str, named: s
         )
     # Leaving the arguments alone is judged as ever.
     assert sum(r.points for r in results.values()) == 1.0
+
+
+@pytest.mark.parametrize("factor", ["m", "1/m"])
+def test_one_batch_size_mistake_costs_its_points_once(factor: str) -> None:
+    """Every gradient m (or 1/m) times the expected one is one mistake: the first gradient's
+    check is charged, the others keep their points and say where it was counted. Before
+    charge_each_cause it cost all 14 points."""
+
+    def backward_pass(x: np.ndarray, y_true: np.ndarray, params: dict) -> Grads:
+        m = x.shape[1]
+        scale = m if factor == "m" else 1 / m
+        return {k: v * scale for k, v in reference.backward_pass(x, y_true, params).items()}
+
+    results = grade(backward_pass)
+    assert sum(r.points for r in results.values()) == FULL - 2
+    assert results["test_gradient[dW3]"].points == 0 and results["test_gradient[dW3]"].cause
+    counted = [name for name, r in results.items() if r.counted_under]
+    assert len(counted) == 7 and not any(results[name].passed for name in counted)
+    message = results["test_gradient[db1]"].message
+    assert message.startswith(
+        'No points lost: the same mistake (batch-size factor) was already counted under "backward_'
+        'pass returns the right gradient [dW3]".'
+    )
+    # The arguments are still judged: modifying x costs the point whatever the gradients.
+    assert results["test_leaves_arguments_unchanged"].outcome == "not_judged"
+
+
+def test_a_batch_size_mistake_and_another_are_each_charged() -> None:
+    def backward_pass(x: np.ndarray, y_true: np.ndarray, params: dict) -> Grads:
+        grads = reference.backward_pass(x, y_true, params)
+        grads = {k: v * x.shape[1] for k, v in grads.items()}
+        grads["db1"] = -grads["db1"]  # a second, different mistake
+        return grads
+
+    results = grade(backward_pass)
+    assert results["test_gradient[db1]"].points == 0 and not results["test_gradient[db1]"].cause
+    assert sum(r.points for r in results.values()) == FULL - 4
+
+
+def test_modified_arguments_fail_even_with_a_batch_size_mistake() -> None:
+    def backward_pass(x: np.ndarray, y_true: np.ndarray, params: dict) -> Grads:
+        grads = reference.backward_pass(x, y_true, params)
+        x *= 2
+        return {k: v * x.shape[1] for k, v in grads.items()}
+
+    unchanged = grade(backward_pass)["test_leaves_arguments_unchanged"]
+    assert unchanged.outcome == "failed" and unchanged.points == 0

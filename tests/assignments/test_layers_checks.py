@@ -4,6 +4,7 @@ the diagnoses that need no notebook of their own."""
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,20 @@ def solution(monkeypatch: pytest.MonkeyPatch) -> str:
     )
 
 
-def grade(source: str, *, include_hidden: bool = True, **changes: str) -> dict[str, CheckResult]:
+def grade(
+    source: str,
+    *,
+    include_hidden: bool = True,
+    assignment: Assignment = ASSIGNMENT,
+    **changes: tuple[str, str],
+) -> dict[str, CheckResult]:
     for old, new in changes.values():
         assert old in source, old
         source = source.replace(old, new)
     namespace: dict[str, Any] = {"__name__": "__main__"}
     exec(compile(source, "notebook", "exec"), namespace)  # noqa: S102 - our own test code
     results = run_checks(
-        ASSIGNMENT, InProcessTransport(namespace), seed=5, include_hidden=include_hidden
+        assignment, InProcessTransport(namespace), seed=5, include_hidden=include_hidden
     )
     return {r.name: r for r in results}
 
@@ -215,3 +222,47 @@ def test_a_softmax_that_overflows_is_caught_by_the_hidden_checks(solution: str) 
         "SoftmaxWithLoss works for ordinary inputs but not for large scores (near 1000):\n"
     )
     assert "unless the maximum of each row is subtracted first" in message
+
+
+ONE_HOT_MEAN = (
+    "            dx = (self.y - self.t) / batch_size\n",
+    "            dx = (self.y - self.t)\n",
+)
+LABELS_MEAN = ("            dx = dx / batch_size\n", "            dx = dx\n")
+
+
+def test_one_missing_mean_in_softmax_backward_costs_its_point_once(solution: str) -> None:
+    """Before charge_each_cause, this one mistake cost 12.5 of 31 points (softmax backward,
+    the six network gradients, and every hidden check that needs them)."""
+    results = grade(solution, one_hot=ONE_HOT_MEAN, labels=LABELS_MEAN)
+    assert score(results) == FULL - 1
+    first = results["test_softmax_with_loss_backward[one_hot]"]
+    assert first.points == 0 and first.cause == "batch-size factor"
+    counted = {name for name, r in results.items() if r.counted_under}
+    assert set(failed(results)) == counted | {"test_softmax_with_loss_backward[one_hot]"}
+    assert results["test_net_gradient[W1]"].counted_under == (
+        "SoftmaxWithLoss.backward matches the numerical gradient of its forward [one_hot]"
+    )
+    # The hidden checks that need right gradients are not judged, and keep their points.
+    sgd = results["test_sgd_lowers_the_loss"]
+    assert (sgd.outcome, sgd.points) == ("not_judged", 1.0)
+    every = replace(ASSIGNMENT, charge_each_cause="every")
+    assert (
+        score(grade(solution, assignment=every, one_hot=ONE_HOT_MEAN, labels=LABELS_MEAN)) == 18.5
+    )
+
+
+def test_softmax_backward_for_one_hot_targets_only_fails_the_labels_case(solution: str) -> None:
+    """The edge case of label targets (t of shape (N,)) tells a backward written for one-hot
+    rows only from a right one."""
+    bad = failed(
+        grade(
+            solution,
+            labels=(
+                "        if self.t.size == self.y.size: # 정답 레이블이 원-핫 인코딩 형태일 때\n",
+                "        if True:  # one-hot rows only\n",
+            ),
+        )
+    )
+    assert "test_softmax_with_loss_backward[labels]" in bad
+    assert "test_softmax_with_loss_backward[one_hot]" not in bad

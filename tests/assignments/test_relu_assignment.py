@@ -40,9 +40,15 @@ def test_wrong_values_names_the_negative_inputs(graded_relu: dict[str, Submissio
     assert not any(name.startswith("test_d_relu") for name in bad)
     assert {"test_relu_values[3-D]", "test_does_not_modify_input[relu]"} <= set(bad)
     # Every fixed example has negative inputs: the 4 points of relu's values and the 1 of
-    # leaving x alone (which needs right values). The hidden extreme values judge only the
-    # signs relu gets right, so the same mistake does not cost a point there again.
-    assert "test_relu_extreme_values" not in bad and result.score == FULL - 5
+    # leaving x alone (which needs right values), not judged. The hidden extreme values are
+    # not judged either (0 points, no second failure): relu is wrong on ordinary inputs.
+    unchanged, extreme = bad["test_does_not_modify_input[relu]"], bad["test_relu_extreme_values"]
+    assert unchanged.outcome == extreme.outcome == "not_judged"
+    assert extreme.message == (
+        "Not judged because relu is already wrong on ordinary negative inputs; see the checks "
+        "of relu's values above."
+    )
+    assert result.score == FULL - 6
 
 
 def test_only_2d_gets_the_2d_cases(graded_relu: dict[str, SubmissionResult]) -> None:

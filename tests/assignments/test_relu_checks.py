@@ -72,10 +72,16 @@ def test_a_wrong_relu_does_not_cost_d_relu_its_points() -> None:
     def leaky(x: np.ndarray) -> np.ndarray:
         return np.where(x > 0, x, 0.01 * x)
 
-    bad = failed(grade(leaky, d_relu))
+    results = grade(leaky, d_relu)
+    bad = failed(results)
     assert not any(name.startswith("test_d_relu") for name in bad)
-    # Nor the hidden extreme values: relu's negative inputs cost their points already.
-    assert "test_relu_extreme_values" not in bad
+    # The hidden extreme values are not judged: relu's negative inputs failed already.
+    extreme = results["test_relu_extreme_values"]
+    assert (extreme.outcome, extreme.points) == ("not_judged", 0.0)
+    assert extreme.message == (
+        "Not judged because relu is already wrong on ordinary negative inputs; see the checks "
+        "of relu's values above."
+    )
 
 
 def test_extreme_values_are_judged_for_the_signs_relu_gets_right() -> None:
@@ -91,5 +97,39 @@ def test_extreme_values_are_judged_for_the_signs_relu_gets_right() -> None:
     def raises(x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    message = failed(grade(raises, d_relu))["test_relu_extreme_values"]
-    assert "does not return right values for ordinary inputs yet" in message
+    extreme = grade(raises, d_relu)["test_relu_extreme_values"]
+    assert extreme.outcome == "not_judged" and extreme.message == (
+        "Not judged because relu(x) raises NotImplementedError on ordinary inputs; see the "
+        "checks of relu's values above."
+    )
+
+
+def test_identity_gets_no_free_point_for_extreme_values() -> None:
+    """relu(x) = x is right for every extreme input that is not negative: before "not
+    judged", it earned the hidden point there."""
+    results = grade(lambda x: x, d_relu)
+    extreme = results["test_relu_extreme_values"]
+    assert (extreme.outcome, extreme.points, extreme.passed) == ("not_judged", 0.0, False)
+    assert "relu is already wrong on ordinary negative inputs" in extreme.message
+    # Nor a point for leaving x alone: it returns wrong values.
+    unchanged = results["test_does_not_modify_input[relu]"]
+    assert (unchanged.outcome, unchanged.points) == ("not_judged", 0.0)
+    assert unchanged.message.startswith("Not judged because relu(x) does not return the right")
+    assert sum(r.points for r in results.values()) == 4  # d_relu's 4 points, nothing for relu
+    # The same for a relu that is 0 everywhere: right for the negative extremes only.
+    zero = grade(lambda x: np.zeros_like(x), d_relu)["test_relu_extreme_values"]
+    assert zero.outcome == "not_judged" and "ordinary positive inputs" in zero.message
+
+
+def test_edge_cases_tell_right_from_wrong() -> None:
+    """Each edge-case check fails a plausible wrong implementation."""
+    # d_relu at exactly 0: the convention the template asks for is 0.
+    at_zero = grade(relu, lambda x: np.where(x >= 0, 1.0, 0.0))["test_d_relu_at_zero"]
+    assert at_zero.outcome == "failed" and "expected" in at_zero.message
+    # 0-D input: a relu that loops over the elements cannot take it.
+    looped = grade(lambda x: np.array([max(0.0, v) for v in x]), d_relu)
+    assert looped["test_relu_values[0-D]"].outcome == "failed"
+    assert looped["test_relu_values[1-D]"].outcome == "passed"
+    # Exact zeros, infinities and -0.0: np.maximum is right, a clip at a huge bound is not.
+    clipped = grade(lambda x: np.clip(x, 0, 1e300), d_relu)["test_relu_extreme_values"]
+    assert clipped.outcome == "failed" and "inf" in clipped.message

@@ -37,8 +37,15 @@ def test_logsigmoid_is_named(graded_torch_mlp: dict[str, SubmissionResult]) -> N
     assert bad["test_architecture"].startswith(
         "Between Linear(784, 128) and Linear(128, 64), Net applies LogSigmoid; ReLU was expected"
     )
-    # The hidden check of Net's output leaves to the visible one the layers it names.
-    assert "test_forward_of_its_own_weights" not in bad
+    # The hidden check of Net's output leaves to the visible one the network it names: not
+    # judged, and (the same mistake) without losing its point.
+    result = graded_torch_mlp["logsigmoid"]
+    forward = next(c for c in result.checks if c.name == "test_forward_of_its_own_weights")
+    assert (forward.outcome, forward.points) == ("not_judged", 1.0)
+    assert forward.message.startswith(
+        "No points lost: the same mistake (Net's architecture) was already "
+        'counted under "Net is Linear(784, 128)'
+    )
 
 
 @pytest.mark.parametrize("spelling", ["sequential_flatten", "functional_relu", "torch_relu"])

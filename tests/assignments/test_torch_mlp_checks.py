@@ -4,6 +4,7 @@ Net is judged by what it computes, whatever its spelling."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ def test_a_missing_relu_is_named_by_the_visible_check_and_costs_its_points_once(
         "Between Linear(128, 64) and Linear(64, 10), Net applies no activation; ReLU was "
         "expected (nn.ReLU() or torch.relu)."
     )
-    assert results["test_forward_of_its_own_weights"].passed  # not failed a second time
+    forward = results["test_forward_of_its_own_weights"]  # not failed a second time
+    assert (forward.outcome, forward.points) == ("not_judged", 1.0)
     assert results["test_output_shape[(N, 784)]"].passed
 
 
@@ -137,3 +139,58 @@ WRONG: dict[str, tuple[Callable[[], nn.Module], str]] = {
 def test_a_network_that_computes_something_else_is_told_what(mistake: str) -> None:
     make, message = WRONG[mistake]
     assert graded({"Net": make})["test_architecture"].message == message
+
+
+def grade(net: type[nn.Module]) -> dict[str, CheckResult]:
+    transport = InProcessTransport({"Net": net})
+    return {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=2, include_hidden=True)}
+
+
+class NoFlatten(nn.Module):
+    """Right for input of shape (N, 784), but it never flattens (N, 1, 28, 28) images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack = nn.Sequential(
+            nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stack(x)
+
+
+class SigmoidNet(NoFlatten):
+    """Sigmoid where ReLU is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack = nn.Sequential(
+            nn.Linear(784, 128), nn.Sigmoid(), nn.Linear(128, 64), nn.Sigmoid(), nn.Linear(64, 10)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.stack(x.flatten(1))
+
+
+def test_image_shaped_input_tells_a_net_that_never_flattens() -> None:
+    results = grade(NoFlatten)
+    assert results["test_output_shape[(N, 784)]"].passed
+    wrong = results["test_output_shape[(N, 1, 28, 28)]"]
+    assert wrong.outcome == "failed" and "Flatten the input in forward()" in wrong.message
+
+
+def test_other_layers_are_not_judged_again_for_the_output_of_their_weights() -> None:
+    """Before "not judged", a Net with other activations passed this hidden check: it
+    returned early (the visible architecture check fails it). Now it is not judged, and
+    keeps its point only because the architecture check charged that mistake."""
+    results = grade(SigmoidNet)
+    assert not results["test_architecture"].passed
+    assert results["test_architecture"].cause == "Net's architecture"
+    forward = results["test_forward_of_its_own_weights"]
+    assert (forward.outcome, forward.points, forward.passed) == ("not_judged", 1.0, False)
+    assert forward.counted_under.startswith("Net is Linear(784, 128)")
+    assert "Not judged because Net does not compute the network asked for" in forward.message
+    every = replace(ASSIGNMENT, charge_each_cause="every")
+    transport = InProcessTransport({"Net": SigmoidNet})
+    charged = {r.name: r for r in run_checks(every, transport, seed=2, include_hidden=True)}
+    assert charged["test_forward_of_its_own_weights"].points == 0

@@ -128,7 +128,9 @@ def test_expect_not_called_names_what_the_student_wrote(name: str) -> None:
         f"{name}(y_hat, y) uses `torch.nn.BCELoss` (whatever name your code gives it): "
         "the assignment asks for BCE by formula."
     )
-    assert failed.value.cause == ("uses", name, "torch.nn.BCELoss")
+    # Explained once, not charged once: every value check of a library BCE loses its points.
+    assert failed.value.cause is None
+    assert failed.value.short.startswith(f"{name}(")
     assert failed.value.short == (
         f"{name}(y_hat, y) uses `torch.nn.BCELoss`, which the assignment rules out."
     )

@@ -100,7 +100,7 @@ from grader.checks import CheckFailure
 @pytest.mark.parametrize("n", [1, 2])
 def test_caused(n):
     """a shared cause"""
-    raise CheckFailure("double returned a tuple\\nreturn a dict", cause="tuple", short="a tuple.")
+    raise CheckFailure("double returned a tuple\\nreturn a dict", short="a tuple.")
 
 @pytest.mark.points(1)
 def test_same_words():

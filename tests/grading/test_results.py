@@ -36,6 +36,8 @@ EXPECTED_JSON = {
             "hidden": False,
             "duration": 0.5,
             "outcome": "failed",
+            "cause": "",
+            "counted_under": "",
         },
         {
             "name": "test_d_relu",
@@ -47,6 +49,8 @@ EXPECTED_JSON = {
             "hidden": True,
             "duration": 0.25,
             "outcome": "error",
+            "cause": "",
+            "counted_under": "",
         },
     ],
     "cells": [
@@ -129,3 +133,12 @@ def test_the_enums_compare_equal_to_their_strings() -> None:
     assert SubmissionStatus.GRADED == "graded" and CheckOutcome.ERROR == "error"
     assert {"timeout": "timed out"}[CellEventKind.TIMEOUT] == "timed out"
     assert f"{SubmissionStatus.UNGRADABLE}: no file" == "ungradable: no file"
+
+
+def test_a_result_written_before_not_judged_and_causes_reads_back() -> None:
+    """JSON from before the cause and counted_under fields were added still loads."""
+    old = json.loads(result().to_json())
+    for check in old["checks"]:
+        del check["cause"], check["counted_under"]
+    assert SubmissionResult.from_dict(old) == result()
+    assert CheckOutcome.NOT_JUDGED == "not_judged"
