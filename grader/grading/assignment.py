@@ -23,7 +23,7 @@ CONFIG = "assignment.toml"
 EXECUTE_MODES = ("all", "definitions")
 # How a mistake that several checks fail for is charged (docs/authoring.md, partial credit).
 CHARGE_MODES = ("once", "every")
-# ``requires`` names this package before its versions: "nngrade>=0.2,<0.3".
+# ``requires`` names this package before its versions: "nngrade>=0.3,<0.4".
 PACKAGE = "nngrade"
 # Where a self-contained copy keeps the packages the checks import.
 PACKAGES_DIR = "packages"
@@ -59,7 +59,7 @@ class Assignment:
     # Python packages (folders) the checks import, e.g. the reference solutions; their
     # parent folders are on sys.path while checks run. Instructor-only, like hidden checks.
     packages: tuple[Path, ...] = ()
-    # The nngrade versions its check files are written for ("nngrade>=0.2,<0.3"): the API
+    # The nngrade versions its check files are written for ("nngrade>=0.3,<0.4"): the API
     # in grader.checks they import. Empty: any.
     requires: str = ""
     # "once": a mistake that a check names as the cause of its failure costs points in the

@@ -56,7 +56,7 @@ class Stamp:
     assignment: str
     version: str
     nngrade: str = ""  # the nngrade that stamped it; '' in stamps older than this field
-    requires: str = ""  # the assignment's ``requires``, e.g. "nngrade>=0.2,<0.3"
+    requires: str = ""  # the assignment's ``requires``, e.g. "nngrade>=0.3,<0.4"
 
 
 def student_version(assignment: Assignment) -> str:

@@ -182,9 +182,9 @@ def write_requiring(root: Path, requires: str) -> Path:
 
 def test_every_course_assignment_requires_this_minor_version() -> None:
     for folder in sorted(ASSIGNMENTS.iterdir()):
-        assert Assignment.load(folder).requires == "nngrade>=0.2,<0.3", folder.name
+        assert Assignment.load(folder).requires == "nngrade>=0.3,<0.4", folder.name
     running = nngrade_version()
-    assert running == "unknown" or running.startswith("0.2."), "bump requires with the version"
+    assert running == "unknown" or running.startswith("0.3."), "bump requires with the version"
 
 
 @pytest.mark.parametrize("version", ["0.2.0", "0.2.7", "0.2.1rc1", "unknown", "not a version"])
