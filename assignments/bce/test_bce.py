@@ -86,13 +86,39 @@ def mean_hints(n: int) -> dict[float, str]:
     return {float(n): f"the sum over the batch instead of the mean: divide by n = {n}"}
 
 
+BROADCAST = (
+    "That is the value over an (n, n) matrix: y_hat of shape (n, 1) and y of shape (n,) (or "
+    "the other way round) broadcast against each other, pairing every prediction with every "
+    "label. Give both the same shape first (y.reshape(-1, 1), or y_hat.reshape(-1))."
+)
+
+
+def broadcast_mistakes(y_hat: list[float], y: list[float]) -> dict[str, dict[str, float]]:
+    """What bce_loss and accuracy give when y_hat (n, 1) meets y (n,): every pair (i, j)."""
+    p, t = np.array(y_hat)[:, None], np.array(y)[None, :]
+    with np.errstate(divide="ignore"):
+        terms = t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100)
+    return {
+        "bce_loss": {BROADCAST: float(-terms.mean())},
+        "accuracy": {BROADCAST: float(((p > 0.5) == t).mean())},
+    }
+
+
 @pytest.mark.points(2, shared=True)
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 def test_bce_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
     """bce_loss(y_hat, y) is the mean binary cross-entropy"""
     call = notebook.call("bce_loss", *tensors(BCE_Y_HAT, BCE_Y, shape))
     hints = mean_hints(len(BCE_Y))
-    expect_scalar(call.value, BCE_EXPECTED, what=call.what, rtol=1e-5, factor_hints=hints)
+    mistakes = broadcast_mistakes(BCE_Y_HAT, BCE_Y)["bce_loss"]
+    expect_scalar(
+        call.value,
+        BCE_EXPECTED,
+        what=call.what,
+        rtol=1e-5,
+        factor_hints=hints,
+        mistakes=mistakes,
+    )
 
 
 @pytest.mark.points(1)
@@ -144,7 +170,10 @@ def test_accuracy_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
     call = notebook.call("accuracy", *tensors(ACCURACY_Y_HAT, ACCURACY_Y, shape))
     n = len(ACCURACY_Y)
     hints = {float(n): f"a count of correct predictions instead of a fraction: divide by n = {n}"}
-    expect_scalar(call.value, ACCURACY_EXPECTED, what=call.what, factor_hints=hints)
+    mistakes = broadcast_mistakes(ACCURACY_Y_HAT, ACCURACY_Y)["accuracy"]
+    expect_scalar(
+        call.value, ACCURACY_EXPECTED, what=call.what, factor_hints=hints, mistakes=mistakes
+    )
 
 
 @pytest.mark.points(1)
