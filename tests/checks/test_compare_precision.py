@@ -106,3 +106,9 @@ def test_right_integers_pass_with_a_note_and_floats_leave_none() -> None:
         expect_array(np.array([0, 1, 1]), np.array([0.0, 1.0, 1.0]), what="d_relu(x)")
         expect_array(np.array([0.0, 1.0, 1.0]), np.array([0.0, 1.0, 1.0]), what="relu(x)")
     assert len(notes) == 1 and "d_relu(x) returned integers (int64)" in notes[0]
+
+
+def test_a_difference_beyond_float32_rounding_is_not_blamed_on_float32() -> None:
+    # log(p + 1e-5) where 1e-7 was meant: off by ~1e-4, a real difference.
+    message = failure(expect_scalar, 0.5785 * (1 + 1e-4), 0.5785, what="loss(x)", rtol=1e-5)
+    assert "float32" not in message
