@@ -50,6 +50,12 @@ BCE_EXPECTED = 0.9254974
 SATURATED_Y_HAT = [0.0, 1.0, 0.0, 1.0, 0.3]
 SATURATED_Y = [0.0, 1.0, 1.0, 0.0, 1.0]
 SATURATED_EXPECTED = 40.240795
+# The template asks only for a finite loss "as BCELoss's does", not for BCELoss's clamp at
+# -100: any clamp of log(0) to -c with c from -log(1e-2) to 100 (eps = 1e-7 gives 16.1,
+# log(p + 1e-8) gives 18.4) is as right. Two of the five terms are log(0) (wrong
+# predictions), two are log(1) = 0 and one is -log(0.3): the mean is (2c - log(0.3)) / 5.
+SATURATED_CLAMPS = (-np.log(1e-2), 100.0)
+SATURATED_RANGE = tuple((2 * c - np.log(0.3)) / 5 for c in SATURATED_CLAMPS)
 NUMPY_Y_HAT = [0.088, 0.937, 0.841, 0.907, 0.145, 0.797, 0.262, 0.286, 0.734, 0.852]
 NUMPY_Y = [0, 0, 0, 1, 0, 0, 1, 0, 0, 1]
 NUMPY_EXPECTED = 0.9705114
@@ -104,13 +110,39 @@ def mean_hints(n: int) -> dict[float, str]:
     return {float(n): f"the sum over the batch instead of the mean: divide by n = {n}"}
 
 
+BROADCAST = (
+    "That is the value over an (n, n) matrix: y_hat of shape (n, 1) and y of shape (n,) (or "
+    "the other way round) broadcast against each other, pairing every prediction with every "
+    "label. Give both the same shape first (y.reshape(-1, 1), or y_hat.reshape(-1))."
+)
+
+
+def broadcast_mistakes(y_hat: list[float], y: list[float]) -> dict[str, dict[str, float]]:
+    """What bce_loss and accuracy give when y_hat (n, 1) meets y (n,): every pair (i, j)."""
+    p, t = np.array(y_hat)[:, None], np.array(y)[None, :]
+    with np.errstate(divide="ignore"):
+        terms = t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100)
+    return {
+        "bce_loss": {BROADCAST: float(-terms.mean())},
+        "accuracy": {BROADCAST: float(((p > 0.5) == t).mean())},
+    }
+
+
 @pytest.mark.points(2, shared=True)
 @pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
 def test_bce_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
     """bce_loss(y_hat, y) is the mean binary cross-entropy"""
     call = bce_call(notebook, *tensors(BCE_Y_HAT, BCE_Y, shape))
     hints = mean_hints(len(BCE_Y))
-    expect_scalar(call.value, BCE_EXPECTED, what=call.what, rtol=1e-5, factor_hints=hints)
+    mistakes = broadcast_mistakes(BCE_Y_HAT, BCE_Y)["bce_loss"]
+    expect_scalar(
+        call.value,
+        BCE_EXPECTED,
+        what=call.what,
+        rtol=1e-5,
+        factor_hints=hints,
+        mistakes=mistakes,
+    )
 
 
 @pytest.mark.points(1)
@@ -124,8 +156,22 @@ def test_bce_saturated_outputs(notebook: Notebook) -> None:
             f"{call.what} returned {number} for y_hat = {SATURATED_Y_HAT} and "
             f"y = {SATURATED_Y}; torch.nn.BCELoss gives {SATURATED_EXPECTED:.6g}.\n{CLAMP_ADVICE}"
         )
-    hints = mean_hints(len(SATURATED_Y))
-    expect_scalar(value, SATURATED_EXPECTED, what=call.what, rtol=1e-5, factor_hints=hints)
+    if number is None:  # not a single number: explained as for any loss
+        expect_scalar(value, SATURATED_EXPECTED, what=call.what, rtol=1e-5)
+        return
+    low, high = SATURATED_RANGE
+    if low * (1 - 1e-4) <= number <= high * (1 + 1e-4):
+        return  # log(0) clamped somewhere between log(1e-2) and BCELoss's -100
+    n = len(SATURATED_Y)
+    summed = low * n * (1 - 1e-4) <= number <= high * n * (1 + 1e-4)
+    sum_hint = f" It is the sum over the batch instead of the mean: divide by n = {n}."
+    raise CheckFailure(
+        f"{call.what} returned {number:.6g} for y_hat = {SATURATED_Y_HAT} and y = {SATURATED_Y}; "
+        f"expected a finite loss between {low:.4g} and {high:.4g}: the mean over the {n} "
+        "examples, with log(0) clamped to a large negative number (torch.nn.BCELoss clamps at "
+        f"-100, which gives {SATURATED_EXPECTED:.6g}; log(y_hat + 1e-7) gives about 6.7)."
+        + (sum_hint if summed else "")
+    )
 
 
 @pytest.mark.points(1)
@@ -148,7 +194,10 @@ def test_accuracy_values(notebook: Notebook, shape: tuple[int, ...]) -> None:
     call = notebook.call("accuracy", *tensors(ACCURACY_Y_HAT, ACCURACY_Y, shape))
     n = len(ACCURACY_Y)
     hints = {float(n): f"a count of correct predictions instead of a fraction: divide by n = {n}"}
-    expect_scalar(call.value, ACCURACY_EXPECTED, what=call.what, factor_hints=hints)
+    mistakes = broadcast_mistakes(ACCURACY_Y_HAT, ACCURACY_Y)["accuracy"]
+    expect_scalar(
+        call.value, ACCURACY_EXPECTED, what=call.what, factor_hints=hints, mistakes=mistakes
+    )
 
 
 @pytest.mark.points(1)

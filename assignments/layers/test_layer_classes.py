@@ -23,6 +23,7 @@ from grader.checks import (
     away_from_kinks,
     batch_factor_cause,
     batch_factor_hints,
+    describe,
     elementwise_derivative,
     expect_array,
     expect_gradient,
@@ -57,9 +58,15 @@ def weighted(forward: Callable[[np.ndarray], object], dout: np.ndarray) -> Calla
     """sum(forward(x) * dout): its gradient is what backward(dout) must return."""
 
     def f(x: np.ndarray) -> float:
-        out = np.asarray(forward(x), dtype=np.float64)
-        if out.shape != dout.shape:
-            raise CheckFailure(f"forward returned shape {out.shape}; expected {dout.shape}.")
+        returned = forward(x)
+        try:
+            out = np.asarray(returned, dtype=np.float64)
+        except (TypeError, ValueError, RuntimeError):
+            out = None
+        if out is None or out.shape != dout.shape:
+            raise CheckFailure(
+                f"forward returned {describe(returned)}; expected an array of shape {dout.shape}."
+            )
         return float(np.sum(out * dout))
 
     return f

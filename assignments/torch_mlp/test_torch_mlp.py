@@ -157,16 +157,26 @@ def test_train_returns_mean_batch_loss(notebook: Notebook, rng: np.random.Genera
         raise CheckFailure("train(model, train_loader, optimizer) never ran the model.")
     what = "train(model, train_loader, optimizer)"
     returned = run.returned
-    if np.size(returned) == 1 and np.isclose(float(returned), losses[-1], rtol=1e-4):
+    number = single_number(returned)
+    if number is not None and np.isclose(number, losses[-1], rtol=1e-4):
         if not np.isclose(losses[-1], np.mean(losses), rtol=1e-4):
             raise CheckFailure(
-                f"{what} returned {float(returned):.6g}, the loss of the last batch; expected "
+                f"{what} returned {number:.6g}, the loss of the last batch; expected "
                 f"the mean over all {len(losses)} batches, {np.mean(losses):.6g}."
             )
     hints = {
         float(len(losses)): f"the sum of the batch losses: divide by the {len(losses)} batches"
     }
     expect_scalar(returned, float(np.mean(losses)), what=what, rtol=1e-4, factor_hints=hints)
+
+
+def single_number(value: object) -> float | None:
+    """The one number ``value`` holds, or None (expect_scalar then explains what it is)."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return float(array.reshape(())) if array.size == 1 else None
 
 
 def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> Evaluation:

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.checks._compare import _fail, _num, _shape, expect_array
+from grader.checks._compare import _as_returned, expect_array
+from grader.checks._explain import _fail, _num, _shape, describe
 
 # What grader.checks exports; the tuning constants below are defaults of these helpers.
 __all__ = [
@@ -39,6 +40,12 @@ TINY = 1e-8
 # an input too near a kink are the usual causes.
 TOLERANCE = 1e-4
 SUSPECT = 1e-2
+# A gradient computed in float32 carries ~1e-7 of its largest element as rounding in every
+# element: relative to that, small elements err by far more than 1e-4. It is judged within
+# LOW_PRECISION_TOLERANCE, elements under LOW_PRECISION_FLOOR of the largest by their
+# absolute error (still well below SUSPECT, where real mistakes begin).
+LOW_PRECISION_TOLERANCE = 1e-3
+LOW_PRECISION_FLOOR = 1e-3
 # Inputs are kept farther than this from a kink (ReLU's 0): a difference whose points
 # straddle a kink measures neither side's slope.
 KINK_MARGIN = 10 * STEP
@@ -69,11 +76,11 @@ class GradientComparison:
         return self.max_error <= self.tolerance
 
 
-def relative_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """|a - b| / max(|a| + |b|, TINY), element-wise."""
+def relative_error(a: np.ndarray, b: np.ndarray, tiny: float = TINY) -> np.ndarray:
+    """|a - b| / max(|a| + |b|, tiny), element-wise."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)
+        return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), tiny)
 
 
 def numerical_gradient(f: ScalarFunction, x: np.ndarray, *, step: float = STEP) -> np.ndarray:
@@ -91,7 +98,8 @@ def numerical_gradient(f: ScalarFunction, x: np.ndarray, *, step: float = STEP) 
             moved.flat[i] = value
             return _scalar(f(moved))
 
-        grad.flat[i] = _centred(along, float(point.flat[i]), step)
+        with np.errstate(all="ignore"):
+            grad.flat[i] = _centred(along, float(point.flat[i]), step)
     return grad
 
 
@@ -105,12 +113,18 @@ def elementwise_derivative(
     point = np.array(x, dtype=np.float64)
 
     def at(offset: float) -> np.ndarray:
-        value = np.asarray(f(point + offset), dtype=np.float64)
-        if value.shape != point.shape:
-            raise ValueError(f"f must return an array of x's shape {_shape(point.shape)}")
+        returned = f(point + offset)
+        value = _numbers(returned)
+        if value is None or value.shape != point.shape:
+            _fail(
+                f"The function whose derivative is measured (by centred differences) returned "
+                f"{describe(returned)}; expected an array of its input's shape "
+                f"{_shape(point.shape)}."
+            )
         return value
 
-    return _centred(at, 0.0, step)
+    with np.errstate(all="ignore"):  # inf - inf in a student's values: NaN, judged later
+        return _centred(at, 0.0, step)
 
 
 def parameter_gradients(
@@ -183,18 +197,26 @@ def away_from_kinks(
     return x
 
 
-def compare_gradients(analytic: np.ndarray, numerical: np.ndarray) -> GradientComparison:
+def compare_gradients(
+    analytic: np.ndarray,
+    numerical: np.ndarray,
+    *,
+    tiny: float = TINY,
+    tolerance: float = TOLERANCE,
+) -> GradientComparison:
     """The largest element-wise relative error between two gradients of the same shape,
-    |a - b| / max(|a| + |b|, 1e-8), and whether it is small enough for a right gradient."""
+    |a - b| / max(|a| + |b|, tiny), and whether it is within ``tolerance``, small enough
+    for a right gradient."""
     a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numerical, dtype=np.float64)
     if a.shape != n.shape:
         raise ValueError(f"shapes differ: {_shape(a.shape)} and {_shape(n.shape)}")
     if a.size == 0:
-        return GradientComparison(0.0, (), 0.0, 0.0)
+        return GradientComparison(0.0, (), 0.0, 0.0, tolerance)
     # NaN is the worst error of all, not a missing one.
-    errors = np.nan_to_num(relative_error(a, n), nan=np.inf, posinf=np.inf)
+    errors = np.nan_to_num(relative_error(a, n, tiny), nan=np.inf, posinf=np.inf)
     index = tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape))
-    return GradientComparison(float(errors[index]), index, float(a[index]), float(n[index]))
+    found = (float(errors[index]), index, float(a[index]), float(n[index]))
+    return GradientComparison(*found, tolerance)
 
 
 def expect_gradient(
@@ -210,7 +232,20 @@ def expect_gradient(
     # Type, shape and NaN problems are explained as for any other array; any finite values
     # pass this first step (atol=inf), the relative error judges them below.
     expect_array(actual, numerical, what=what, rtol=0.0, atol=np.inf, inputs=inputs)
-    result = compare_gradients(np.asarray(actual), numerical)
+    returned = _as_returned(actual)
+    assert returned is not None  # expect_array has failed anything that is not numbers
+    got = returned.array.astype(np.float64)
+    low = _low_precision(actual)
+    if low:
+        scale = float(np.max(np.abs(numerical), initial=0.0))
+        result = compare_gradients(
+            got,
+            numerical,
+            tiny=max(TINY, LOW_PRECISION_FLOOR * scale),
+            tolerance=LOW_PRECISION_TOLERANCE,
+        )
+    else:
+        result = compare_gradients(got, numerical)
     if not result.passed:
         where = f" at index {result.index}" if result.index else ""
         cause = "" if result.max_error > SUSPECT else (" " + _SMALL_ERROR)
@@ -218,15 +253,39 @@ def expect_gradient(
             f"{what} does not match the numerical gradient (centred differences): the "
             f"largest relative error is {_num(result.max_error)}{where}, where it is "
             f"{_num(result.analytic)} and the numerical gradient is {_num(result.numerical)}. "
-            f"A right gradient stays below {TOLERANCE:g}.{cause}"
+            f"A right gradient stays below {result.tolerance:g}"
+            f"{f' (in {low}, whose rounding is larger)' if low else ''}.{cause}"
         )
     return result
 
 
+def _low_precision(value: object) -> str | None:
+    """The name of ``value``'s float type if it is less precise than float64 (float32 ...)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return None
+    name = str(dtype).removeprefix("torch.")
+    kind = np.dtype(name).kind if name in ("float32", "float16") else ""
+    return name if kind == "f" else None
+
+
+def _numbers(value: object) -> np.ndarray | None:
+    """``value`` as a float64 array, or None if it is not numbers (a dict, a handle ...)."""
+    returned = None if value is None else _as_returned(value)
+    if returned is None or returned.array.dtype.kind not in "biuf":
+        return None
+    return returned.array.astype(np.float64)
+
+
 def _scalar(value: object) -> float:
-    array = np.asarray(value, dtype=np.float64)
-    if array.size != 1:
-        raise ValueError(f"f must return a single number; it returned shape {_shape(array.shape)}")
+    """The single number a function whose gradient is measured returned; a student's value
+    that is not one fails the check with a message about it."""
+    array = _numbers(value)
+    if array is None or array.size != 1:
+        _fail(
+            f"The function whose gradient is measured (by centred differences) returned "
+            f"{describe(value)}; expected a single number."
+        )
     return float(array.reshape(()))
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import Notebook, Transport
+from grader.checks.notes import collecting
 from grader.grading.assignment import CHARGE_MODES
 from grader.grading.results import CheckOutcome, CheckResult
 
@@ -136,6 +137,14 @@ class CheckPlugin:
         return np.random.default_rng([self.seed, zlib.crc32(request.node.nodeid.encode())])
 
     # -- results ----------------------------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        # What the comparison helpers noted (integers where floats were expected) is shown
+        # with a passing check's result, like record_property("note", ...).
+        with collecting() as notes:
+            yield
+        item.user_properties.extend(("note", text) for text in notes)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:

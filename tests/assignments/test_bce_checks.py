@@ -205,3 +205,23 @@ def test_a_loss_without_the_clamp_fails_the_saturated_case() -> None:
     wrong = {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=1, include_hidden=False)}
     assert wrong["test_bce_saturated_outputs"].outcome == "failed"
     assert wrong["test_bce_values[(n, 1)]"].outcome == "passed"
+
+
+def test_labels_broadcast_against_predictions_are_named() -> None:
+    """A bce_loss and accuracy that flatten y (but not y_hat) pair every prediction with
+    every label on the (n, 1) inputs: the messages say so."""
+
+    def bce_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        y = torch.as_tensor(y).reshape(-1)
+        log_p = torch.clamp(torch.log(y_hat), min=-100)
+        log_q = torch.clamp(torch.log(1 - y_hat), min=-100)
+        return -torch.mean(y * log_p + (1 - y) * log_q)
+
+    def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+        return float(torch.mean(((y_hat > 0.5).float() == torch.as_tensor(y).reshape(-1)).float()))
+
+    transport = InProcessTransport({"bce_loss": bce_loss, "accuracy": accuracy})
+    results = {r.name: r for r in run_checks(ASSIGNMENT, transport, seed=1, include_hidden=False)}
+    for name in ("test_bce_values[(n, 1)]", "test_accuracy_values[(n, 1)]"):
+        assert "That is the value over an (n, n) matrix" in results[name].message
+    assert results["test_bce_values[(n,)]"].passed and results["test_accuracy_values[(n,)]"].passed

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from grader.checks._compare import describe, expect_array
+from grader.checks.notes import collecting
 from tests.compare_support import RELU, X, failure
 
 D_RELU = (X > 0).astype(float)
@@ -119,9 +120,18 @@ def test_bool_dtype() -> None:
     )
 
 
-def test_integer_dtype() -> None:
-    message = failure(expect_array, (X > 0).astype(np.int64), D_RELU, what="d_relu(x)")
-    assert "returned an array of dtype int64; expected floating-point values (float64)" in message
+def test_integer_dtype_with_right_values_passes_with_a_note() -> None:
+    with collecting() as notes:
+        expect_array((X > 0).astype(np.int64), D_RELU, what="d_relu(x)")
+    assert len(notes) == 1
+    assert notes[0].startswith("d_relu(x) returned integers (int64) where floating-point")
+    assert "The values are right, so this passes" in notes[0]
+
+
+def test_integer_dtype_with_wrong_values_says_integers() -> None:
+    message = failure(expect_array, np.zeros((3, 4), dtype=np.int32), D_RELU, what="d_relu(x)")
+    assert "returned wrong values" in message
+    assert "It returned integers (int32): was something rounded or truncated" in message
     assert "Convert with .astype(float)." in message
 
 

@@ -1,0 +1,221 @@
+"""The words of the comparison helpers' messages: how a value, a shape, a number and a
+difference between two arrays are said to a student."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import numpy as np
+
+from grader.checks.failures import CheckFailure
+from grader.checks.handles import ObjectHandle
+
+__all__ = ["describe"]
+
+_MAX_EXAMPLES = 3
+# A hint for a factor is only worth giving when the factor is that exact number, not merely
+# near it; rounding in the student's float arithmetic stays well below this.
+_FACTOR_RTOL = 1e-6
+_NONFINITE_HINT = (
+    "NaN usually comes from 0/0, inf - inf, or the log or square root of a negative number; "
+    "inf from division by zero, log(0), or overflow (e.g. np.exp of a large number)."
+)
+
+# The inputs shaped like the expected result, by name: their values explain positions.
+_Inputs = Mapping[str, np.ndarray]
+
+
+def describe(value: object) -> str:
+    """Describe ``value`` briefly, e.g. ``an array of shape (3, 4) and dtype float64``."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {_shape(value.shape)} and dtype {value.dtype}"
+    # Before the Python types: np.float64 is a subclass of float.
+    if isinstance(value, np.generic):
+        return f"the numpy {value.dtype} {_num(value)}"
+    if _is_tensor(value):
+        tensor: Any = value
+        return f"a torch tensor of shape {_shape(tensor.shape)} and dtype {tensor.dtype}"
+    if isinstance(value, bool | int | float | complex):
+        return f"the {type(value).__name__} {_num(value)}"
+    if isinstance(value, list | tuple):
+        return f"a {type(value).__name__} of {_count(len(value), 'item')}"
+    if isinstance(value, dict):
+        return f"a dict with {_count(len(value), 'key')}"
+    if isinstance(value, str):
+        return "a str"
+    if isinstance(value, ObjectHandle):  # an object that stayed in the kernel
+        return f"an object of type {value.type}"
+    return f"an object of type {type(value).__name__}"
+
+
+def _fail(message: str) -> NoReturn:
+    raise CheckFailure(message)
+
+
+def _is_tensor(value: object) -> bool:
+    # Looking at the type's module first keeps torch optional: it is never imported here,
+    # and a value whose type lives in torch means torch is already loaded.
+    if not type(value).__module__.startswith("torch"):
+        return False
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _shape_message(
+    what: str, got: tuple[int, ...], expected: tuple[int, ...], same_shape: _Inputs
+) -> str:
+    want = _shape(expected)
+    if same_shape:
+        want += f" (the same shape as {' and '.join(same_shape)})"
+    start = f"{what} returned shape {_shape(got)}"
+    n = got[0] if len(got) == 2 and got[0] == got[1] else 0
+    if n > 1 and expected in ((n,), (n, 1), (1, n)):
+        return (
+            f"{start}, an (n, n) matrix where {want} was expected: that is what an array of "
+            f"shape ({n},) and one of shape ({n}, 1) broadcast to when combined element-wise "
+            f"(for example y of shape ({n},) with y_hat of shape ({n}, 1)). Give both the same "
+            "shape first (y.reshape(-1, 1), or y_hat.reshape(-1))."
+        )
+    if len(got) >= 2 and got == expected[::-1]:
+        return (
+            f"{start}, the transpose of the expected {want}. "
+            "Check the order of the operands in your matrix products."
+        )
+    if not got:
+        return f"{what} returned a single number (shape ()); expected shape {want}."
+    if not expected and math.prod(got) == 1:
+        return f"{start}; expected a single number (shape ()). Use .item() to get the number."
+    squeezed_got = tuple(n for n in got if n != 1)
+    if squeezed_got == tuple(n for n in expected if n != 1) and len(got) != len(expected):
+        n = abs(len(got) - len(expected))
+        dims = "dimension of size 1" if n == 1 else f"{n} dimensions of size 1"
+        if len(got) < len(expected):
+            missing = f"a {dims} is" if n == 1 else f"{dims} are"
+            return f"{start}; expected {want}: {missing} missing (keepdims=True?)."
+        extra = f"an extra {dims}" if n == 1 else dims.replace(" ", " extra ", 1)
+        return f"{start}; expected {want}: it has {extra} (keepdims=True, or a reshape?)."
+    if math.prod(got) == math.prod(expected):
+        return (
+            f"{what} returned an array that has the right number of elements but shape "
+            f"{_shape(got)}; expected {want}."
+        )
+    return f"{start}; expected {want}."
+
+
+def _nonfinite_message(
+    what: str, a: np.ndarray, e: np.ndarray, bad: np.ndarray, same_shape: _Inputs
+) -> str:
+    if a.size == 1:
+        got, want = _num(a.item()), _num(e.item())
+        return f"{what} returned {got}; expected {want}, a finite number.\n{_NONFINITE_HINT}"
+    nan = int(np.count_nonzero(np.isnan(a) & bad))
+    inf = int(np.count_nonzero(bad)) - nan
+    counts = [_count(n, noun) for n, noun in ((nan, "NaN value"), (inf, "inf value")) if n]
+    first = _first(bad)
+    where = ", ".join(f"{name} = {_num(values[first])}" for name, values in same_shape.items())
+    return (
+        f"{what} returned {' and '.join(counts)} "
+        f"where finite values were expected; the first is at index {first}"
+        f"{', where ' + where if where else ''}.\n{_NONFINITE_HINT}"
+    )
+
+
+def _factor_sentence(
+    a: np.ndarray, e: np.ndarray, rtol: float, atol: float, hints: Mapping[float, str]
+) -> str | None:
+    """Say so if ``a`` is ``e`` times a constant (other than 1); None otherwise."""
+    if np.iscomplexobj(a):
+        return None
+    a, e = a.ravel(), e.ravel()
+    scale = float(np.max(np.abs(e)))
+    with np.errstate(all="ignore"):
+        c = float(np.dot(a, e) / np.dot(e, e))
+        fits = math.isfinite(c) and bool(np.allclose(a, c * e, rtol=rtol, atol=atol))
+    # Near-zero values fit any factor, and a factor that rounds to 1 explains nothing.
+    if not fits or scale <= 10 * atol or abs(c) * scale <= 10 * atol or abs(c - 1) < 5e-4:
+        return None
+    tol = max(rtol, _FACTOR_RTOL)
+    hint = next((text for k, text in hints.items() if abs(c - k) <= tol * abs(k)), None)
+    flipped = abs(c + 1) <= tol
+    # With a single nonzero value every wrong answer "fits" some factor: only a known one counts.
+    if np.count_nonzero(e) < 2 and hint is None and not flipped:
+        return None
+    subject, noun = ("every value", "one") if a.size > 1 else ("it", "value")
+    if flipped:
+        text = f"the sign is flipped: {subject} is the negative of the expected {noun}"
+    else:
+        text = f"{subject} is {c:.4g} times the expected {noun}"
+    return f"{text[0].upper()}{text[1:]}{f' ({hint})' if hint else ''}."
+
+
+def _difference_message(
+    what: str, a: np.ndarray, e: np.ndarray, differs: np.ndarray, same_shape: _Inputs
+) -> str:
+    with np.errstate(all="ignore"):
+        distance = np.abs(a - e)
+    # An inf or NaN expected value makes the distance NaN; it still counts as the largest.
+    distance = np.where(np.isnan(distance), np.inf, distance)
+    worst = _as_index(np.unravel_index(np.argmax(np.where(differs, distance, -1.0)), a.shape))
+    count = int(np.count_nonzero(differs))
+    lines = [
+        f"{what} returned wrong values: {count} of {a.size} elements differ; the largest "
+        f"difference is {_num(distance[worst])} at index {worst}: "
+        f"expected {_num(e[worst])}, got {_num(a[worst])}."
+    ]
+    patterns = []
+    with np.errstate(all="ignore"):
+        numeric = {k: v[differs] for k, v in same_shape.items() if v.dtype.kind in "biuf"}
+        for name, at in numeric.items():
+            if np.all(at == 0):
+                patterns.append(f"where {name} == 0 exactly (check what you return at 0)")
+            elif np.all(at < 0):
+                patterns.append(f"where {name} < 0")
+            elif np.all(at > 0):
+                patterns.append(f"where {name} > 0")
+    if patterns:
+        lines.append(f"{'All of them are' if count > 1 else 'It is'} {' and '.join(patterns)}.")
+    if count > 1 or same_shape:
+        positions = [_as_index(row) for row in np.argwhere(differs)[:_MAX_EXAMPLES]]
+        lines.append("For example:")
+        lines.extend(f"  {_example(index, a, e, same_shape)}" for index in positions)
+    return "\n".join(lines)
+
+
+def _example(index: tuple[int, ...], a: np.ndarray, e: np.ndarray, same_shape: _Inputs) -> str:
+    where = ", ".join(f"{_subscript(k, index)} = {_num(v[index])}" for k, v in same_shape.items())
+    return f"at {where or f'index {index}'}: expected {_num(e[index])}, got {_num(a[index])}"
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    return _as_index(np.argwhere(mask)[0])
+
+
+def _as_index(index: Any) -> tuple[int, ...]:
+    return tuple(int(i) for i in index)
+
+
+def _subscript(name: str, index: tuple[int, ...]) -> str:
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return str(tuple(int(n) for n in shape))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _num(value: object) -> str:
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    try:
+        return f"{value:.6g}"
+    except (TypeError, ValueError, OverflowError):  # an int too large for a float
+        text = repr(value)
+        return text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
