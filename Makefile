@@ -24,9 +24,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# The inner loop: every test that starts no kernel (see the `kernel` marker), in under a minute.
+# The inner loop: the tests that start no kernel and take no minutes (the `kernel` and `slow`
+# markers), in about a minute.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not kernel"
+	$(BIN)/python -m pytest -m "not kernel and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check grader reference assignments tests benchmarks

@@ -24,6 +24,9 @@ import torch
 from tests.direct_checks import errors, failures, run
 from tests.solution_support import solution_namespace
 
+# Minutes of in-process grading: make test runs it, make test-fast does not.
+pytestmark = pytest.mark.slow
+
 
 class Opaque:
     """An object of no type a check knows: it crosses the boundary as a handle."""
