@@ -88,8 +88,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-# `make test-fast` runs `-m "not kernel and not slow"`: a test that starts kernels without the marker
-# would make it slow. An unmarked test fails at once when it asks for a graded_* fixture
+# `make test-fast` runs `-m "not kernel and not slow"`: a test that starts kernels without
+# the marker would make it slow. An unmarked test fails at once when it asks for a graded_* fixture
 # (graded once per session, maybe already for a marked test, so nothing would start while
 # it runs), starts a kernel in this process, spawns the local pool's grading workers, or
 # starts a Dask cluster. Kernels started by `nngrade` subprocesses cannot be seen from here:

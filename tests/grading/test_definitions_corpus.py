@@ -105,12 +105,12 @@ def test_exits_give_the_same_score_every_time(tmp_path: Path) -> None:
 
 def test_a_missing_name_names_the_cell_that_would_define_it() -> None:
     results = grade("relu", [CORPUS / "missing"], 4.0)
-    raw = {c.message for c in results["raw_cell"].checks if not c.passed}
+    raw = {c.message for c in results["raw_cell"].checks if c.outcome == "failed"}
     assert raw == {
         "Your notebook does not define `d_relu` when it runs: `d_relu` is defined in a raw "
         "cell (cell 2), which Jupyter does not run: make it a code cell."
     }
-    raised = {c.message for c in results["raised_first"].checks if not c.passed}
+    raised = {c.message for c in results["raised_first"].checks if c.outcome == "failed"}
     assert raised == {
         "Your notebook does not define `d_relu` when it runs: `d_relu` would be defined by "
         "cell 2 (line 3), which raised ValueError."
