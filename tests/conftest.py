@@ -9,7 +9,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -19,6 +19,7 @@ from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
 from grader.runner.kernel import KernelSession
+from tests.browser import chromium_launch_args
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"
@@ -142,3 +143,9 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
         if guard is not None:
             guard.undo()
             del item.stash[_GUARD]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's browsers are the system Chromium (tests/browser.py)."""
+    return chromium_launch_args(browser_type_launch_args)
