@@ -35,7 +35,7 @@ DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "nngrade"
 # The languages with a catalogue, besides English.
-LANGUAGES = (DEFAULT_LANGUAGE, *sorted(p.name for p in LOCALE_DIR.glob("*/LC_MESSAGES")))
+LANGUAGES = (DEFAULT_LANGUAGE, *sorted(p.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES")))
 
 _language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "nngrade_language", default=DEFAULT_LANGUAGE
