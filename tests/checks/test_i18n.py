@@ -10,9 +10,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from grader.checks import _i18n, expect_array, expect_scalar
+from grader.checks import expect_array, expect_scalar
 from grader.checks._i18n import current_language, gettext, ngettext, use_language
 from grader.checks.failures import CheckFailure
+from grader.runner import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 KO = ROOT / "grader" / "locale" / "ko" / "LC_MESSAGES" / "nngrade.po"
@@ -96,14 +97,14 @@ def test_fuzzy_entries_are_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         '#, fuzzy\nmsgid "Passed"\nmsgstr "Guess"\n\nmsgid "Failed"\nmsgstr "Sure"\n',
         encoding="utf-8",
     )
-    monkeypatch.setattr(_i18n, "LOCALE_DIR", tmp_path)
-    _i18n.translations.cache_clear()
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
     try:
         with use_language("zz"):
             assert gettext("Passed") == "Passed"
             assert gettext("Failed") == "Sure"
     finally:
-        _i18n.translations.cache_clear()
+        i18n.translations.cache_clear()
 
 
 def _message(check: object, *args: object, **kwargs: object) -> str:
