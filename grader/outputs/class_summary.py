@@ -170,7 +170,11 @@ def render_summary(
         # Lowest score first: the students who need help; ungradable ones below 0.
         rows = sorted(by_id.values(), key=_score_order)
         checks = _check_stats(results)
-        every = sorted((m for check in checks for m in check.mistakes), key=lambda m: -m.count)
+        position: dict[str, int] = {}
+        for check in sorted(checks, key=lambda c: c.order):
+            position.setdefault(check.name.split("[", 1)[0], check.order)
+        # The cases of a parametrized check together: one mistake, not one per case.
+        top = mistakes(results, lambda name: position.get(name, 0), merge_cases=True)
         template = template_environment().get_template("summary.html.j2")
         return template.render(
             lang=language or "en",
@@ -186,7 +190,7 @@ def render_summary(
             histogram=plot,
             checks=[c for c in checks if not c.everyone_passed],
             all_passed=[c for c in checks if c.everyone_passed],
-            top_mistakes=every[:TOP_MISTAKES],
+            top_mistakes=top[:TOP_MISTAKES],
             rows_of=lambda mistake: [by_id[s.id] for s in mistake.students],
             not_graded=[r for r in rows if r.result.status != "graded"],
             cell_problems=_cell_problems(results, by_id),

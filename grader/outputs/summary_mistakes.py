@@ -18,7 +18,7 @@ _NUMBER = re.compile(
 )
 # A bracketed run of numbers, commas and placeholders: a shape (3, 2), an index [0, 1], a
 # short array [0. 1. 2.]: one placeholder whatever its length.
-_BRACKETS = re.compile(r"[(\[]\s*(?:#|nan|inf|-inf|\.{3}|…|[\s,;])*[)\]]", re.IGNORECASE)
+_BRACKETS = re.compile(r"([(\[])\s*(?:#|nan|inf|-inf|\.{3}|…|[\s,;])*[)\]]", re.IGNORECASE)
 # Quoted values ('abc', "abc") and long runs of numbers left after the replacements above.
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 _RUNS = re.compile(r"#(?:[\s,]+#)+")
@@ -35,14 +35,26 @@ def normalise(message: str) -> str:
     text = _QUOTED.sub("#", text)
     text = _NUMBER.sub("#", text)
     text = _RUNS.sub("#", text)
-    text = _BRACKETS.sub("(#)", text)
+    text = _BRACKETS.sub(lambda m: "(#)" if m.group(1) == "(" else "[#]", text)
     text = " ".join(text.split())
     return text.replace("#", PLACEHOLDER)
 
 
-def mistake_key(check: CheckResult) -> tuple[str, str]:
-    """(check, diagnosis): a check that names its cause groups by it, others by the message."""
-    return check.name, check.cause or normalise(check.message)
+def mistake_key(check: CheckResult, *, merge_cases: bool = False) -> tuple[str, str]:
+    """(check, diagnosis): a check that names its cause groups by it, others by the message.
+    With ``merge_cases`` the cases of one parametrized check (relu_values[0-D], [1-D] ...)
+    are one check: a misspelled function is one mistake, not one per case."""
+    name = _base(check.name) if merge_cases else check.name
+    return name, check.cause or normalise(check.message)
+
+
+def _base(name: str) -> str:
+    return name.split("[", 1)[0]
+
+
+def _base_description(description: str) -> str:
+    # The plugin appends a case's id to its docstring: "relu is max(0, x) [1-D]".
+    return re.sub(r"\s*\[[^\]]*\]$", "", description)
 
 
 @dataclass
@@ -62,10 +74,14 @@ class Mistake:
 
 
 def mistakes(
-    results: Sequence[SubmissionResult], order: Callable[[str], int] | None = None
+    results: Sequence[SubmissionResult],
+    order: Callable[[str], int] | None = None,
+    *,
+    merge_cases: bool = False,
 ) -> list[Mistake]:
     """Every (check, diagnosis) that graded submissions failed with, most students first
-    (then in the order of the checks, ``order`` giving a check's position)."""
+    (then in the order of the checks, ``order`` giving a check's position); each student
+    once per group. ``merge_cases``: see ``mistake_key``."""
     groups: dict[tuple[str, str], Mistake] = {}
     for result in results:
         if result.status != "graded":
@@ -73,14 +89,16 @@ def mistakes(
         for check in result.checks:
             if check.passed or check.outcome in ("error", "not_judged"):
                 continue
-            key = mistake_key(check)
+            key = mistake_key(check, merge_cases=merge_cases)
             group = groups.get(key)
             if group is None:
                 diagnosis = normalise(check.message) or "(no message)"
-                group = Mistake(
-                    check.name, check.description, diagnosis, check.message, check.hidden
+                description = (
+                    _base_description(check.description) if merge_cases else check.description
                 )
+                group = Mistake(key[0], description, diagnosis, check.message, check.hidden)
                 groups[key] = group
-            group.students.append(result)
+            if not group.students or group.students[-1] is not result:
+                group.students.append(result)
     position = order or (lambda name: 0)
     return sorted(groups.values(), key=lambda m: (-m.count, position(m.check)))

@@ -171,7 +171,7 @@ def test_failures_are_grouped_by_diagnosis_with_every_students_link() -> None:
     transpose = "dW2 has shape (…), the transpose of the expected (…)"
     assert mistakes_of(by_check["B"]) == [
         ("3 students", transpose, ["reports/s1.html", "reports/s2.html", "reports/s4.html"]),
-        ("1 student", "NaN at (…)", ["reports/s3.html"]),
+        ("1 student", "NaN at […]", ["reports/s3.html"]),
     ]
     # One student's message stands as the example, as it was written for them.
     example = by_check["B"].find_all("pre", **{"class": "example"})[0].text

@@ -73,3 +73,24 @@ def test_most_students_first() -> None:
         ("C", "shared …", 2),
         ("A", "a", 1),
     ]
+
+
+def test_the_cases_of_a_parametrized_check_are_one_mistake_when_merged() -> None:
+    checks = (
+        ("relu_values[0-D]", "relu is max(0, x) [0-D]", 1.0, False),
+        ("relu_values[1-D]", "relu is max(0, x) [1-D]", 1.0, False),
+        ("d_relu", "d_relu is right", 1.0, False),
+    )
+    missing = "Your notebook does not define a function named `relu`."
+    failing = {"relu_values[0-D]": missing, "relu_values[1-D]": missing}
+    results = [student_result(f"s{n}", failing, checks=checks) for n in range(2)]
+    per_case = mistakes(results)
+    assert [(m.check, m.count) for m in per_case] == [
+        ("relu_values[0-D]", 2),
+        ("relu_values[1-D]", 2),
+    ]
+    merged = mistakes(results, merge_cases=True)
+    assert [(m.check, m.description, m.count) for m in merged] == [
+        ("relu_values", "relu is max(0, x)", 2)  # each student once
+    ]
+    assert [s.id for s in merged[0].students] == ["s0", "s1"]
