@@ -50,10 +50,10 @@ def template_environment() -> Environment:
     return env
 
 
-_BREAK_AFTER = re.compile(r"([_./\[-])")
+_BREAK_AFTER = re.compile(r"([_./-])")
 
 
 def breakable(text: object) -> Markup:
-    """``text`` escaped, with a line-break opportunity after each _ . / [ and -: identifiers
-    and file names wrap at their joins on a phone instead of mid-word or not at all."""
-    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
+    """``text`` escaped, with a line-break opportunity after each _ . / and - and before [:
+    identifiers and file names wrap at their joins on a phone, not mid-word or not at all."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))).replace("[", "<wbr>["))

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from grader.grading.results import CellEvent
 from grader.outputs.class_summary import TOP_MISTAKES, render_summary, write_summary
+from grader.outputs.pages import breakable
 from grader.outputs.wording import format_points
 from tests.report_samples import (
     KOREAN_NAME,
@@ -387,3 +388,10 @@ def test_five_hundred_submissions_render_quickly() -> None:
     graded = [r.score for r in results if r.status == "graded"]
     mean = section(page, "counts").find("dd", **{"data-stat": "mean"}).text
     assert mean == f"{format_points(statistics.fmean(graded))} / 10"
+
+
+def test_names_break_at_their_joins_only() -> None:
+    # Escaped first: a break opportunity never opens a way for markup.
+    assert str(breakable("test_net[W3] <b>x.ipynb")) == (
+        "test_<wbr>net<wbr>[W3] &lt;b&gt;x.<wbr>ipynb"
+    )
