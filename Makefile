@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint docs clean
+.PHONY: demo test test-fast lint docs i18n clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ lint: $(STAMP)
 docs: $(STAMP)
 	rm -rf docs/_build
 	$(BIN)/pdoc grader.checks --output-directory docs/_build
+
+# The message catalogues (docs/authoring.md, "Languages"): the messages marked in grader/ and
+# templates/ (babel.cfg) into grader/locale/nngrade.pot, merged into each language's
+# nngrade.po. Then translate the new and fuzzy entries there; the .po is read as it is (no .mo),
+# and tests/checks/test_i18n.py fails while a marked message has no translation.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --add-location=file --sort-output --no-wrap \
+		--project nngrade --omit-header -o grader/locale/nngrade.pot .
+	$(BIN)/pybabel update -i grader/locale/nngrade.pot -d grader/locale -D nngrade \
+		--no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) demo-out docs/_build

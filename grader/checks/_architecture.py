@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks._compare import describe
+from grader.checks._i18n import gettext as _
 from grader.checks._torch_routines import LayerCall, ModelTrace
 from grader.checks.failures import CheckFailure
 
@@ -31,19 +32,23 @@ def expect_layers(calls: Sequence[LayerCall], expected: Sequence[str], *, what: 
     got = [call.name for call in calls]
     if got == list(expected):
         return
-    summary = f"{what} runs {_listing(got)}; expected {_listing(expected)}, in this order."
+    summary = _("{what} runs {got}; expected {expected}, in this order.").format(
+        what=what, got=_listing(got), expected=_listing(expected)
+    )
     index = next(
         (i for i, (a, b) in enumerate(zip(got, expected, strict=False)) if a != b),
         min(len(got), len(expected)),
     )
     if index < len(got) and index < len(expected):
-        detail = f"Layer {index + 1} is {got[index]} where {expected[index]} was expected."
+        detail = _("Layer {number} is {got} where {expected} was expected.").format(
+            number=index + 1, got=got[index], expected=expected[index]
+        )
         if _swapped(got[index], expected[index]):
-            detail += " Its in_features and out_features are swapped: nn.Linear(in, out)."
+            detail += " " + _("Its in_features and out_features are swapped: nn.Linear(in, out).")
     elif len(got) < len(expected):
-        detail = f"Missing at the end: {', '.join(expected[index:])}."
+        detail = _("Missing at the end: {layers}.").format(layers=", ".join(expected[index:]))
     else:
-        detail = f"Not expected at the end: {', '.join(got[index:])}."
+        detail = _("Not expected at the end: {layers}.").format(layers=", ".join(got[index:]))
     raise CheckFailure(f"{summary}\n{detail}")
 
 
@@ -105,18 +110,22 @@ def expect_network(trace: ModelTrace, x: Any, architecture: Sequence[str], *, wh
     """
     linear, after = _parse(architecture)
     layers = trace.linear
-    expect_layers(layers, linear, what=f"{what} (counting its Linear layers)")
+    expect_layers(layers, linear, what=_("{what} (counting its Linear layers)").format(what=what))
     if not _is_tensor_like(trace.output):
         raise CheckFailure(
-            f"{what}'s forward() returned {describe(trace.output)}; expected a tensor."
+            _("{what}'s forward() returned {got}; expected a tensor.").format(
+                what=what, got=describe(trace.output)
+            )
         )
     x_rows = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     first = _values(layers[0].input)
     if not _matches(first, x_rows):
         raise CheckFailure(
-            f"The first Linear layer of {what} does not get the input as it is, flattened to "
-            f"one row per example (nn.Flatten(), x.view(-1, {x_rows.shape[1]}) or x.flatten(1)): "
-            f"{what}'s forward() changes it before that layer{_modules_before_first(trace)}."
+            _(
+                "The first Linear layer of {what} does not get the input as it is, flattened to "
+                "one row per example (nn.Flatten(), x.view(-1, {width}) or x.flatten(1)): "
+                "{what}'s forward() changes it before that layer{modules}."
+            ).format(what=what, width=x_rows.shape[1], modules=_modules_before_first(trace))
         )
     modules = _modules_between(trace)
     wrong = []  # every place, so that one run of the checks shows all there is to fix
@@ -126,14 +135,20 @@ def expect_network(trace: ModelTrace, x: Any, architecture: Sequence[str], *, wh
         out = _values(layer.output)
         if out is None or _matches(got, _apply(after[i], out)):
             continue
-        where = f"between {layer.name} and {following.name}" if following else f"after {layer.name}"
+        where = (
+            _("between {layer} and {next}").format(layer=layer.name, next=following.name)
+            if following
+            else _("after {layer}").format(layer=layer.name)
+        )
         wrong.append(_wrong_activation(what, where, after[i], _which(out, got), modules[i]))
     if wrong:
         raise CheckFailure("\n".join(wrong))
     if not _matches(_values(trace.output), _recomputed(x_rows, layers, after)):
         raise CheckFailure(
-            f"{what}'s output is not {' → '.join(architecture)} of its own weights: check that "
-            "forward() passes each layer's result on to the next and returns the last."
+            _(
+                "{what}'s output is not {architecture} of its own weights: check that forward() "
+                "passes each layer's result on to the next and returns the last."
+            ).format(what=what, architecture=" → ".join(architecture))
         )
 
 
@@ -196,16 +211,23 @@ def _which(out: np.ndarray, got: np.ndarray | None) -> str | None:
 def _wrong_activation(
     what: str, where: str, wanted: Sequence[str], found: str | None, modules: Sequence[str]
 ) -> str:
-    asked = " → ".join(wanted) if wanted else "nothing"
-    done = found
+    asked = " → ".join(wanted) if wanted else _("nothing")
+    done = _("no activation") if found == NOTHING else found
     if found is None:
         called = ", ".join(modules)
-        there = f"the modules it calls there: {called}" if called else "in forward(), not a module"
-        done = f"something else ({there})"
+        there = (
+            _("the modules it calls there: {modules}").format(modules=called)
+            if called
+            else _("in forward(), not a module")
+        )
+        done = _("something else ({there})").format(there=there)
     hint = ""
     if wanted and wanted[0] in FUNCTIONS:
         hint = f" (nn.{wanted[0]}() or {FUNCTIONS[wanted[0]]})"
-    return f"{where[0].upper()}{where[1:]}, {what} applies {done}; {asked} was expected{hint}."
+    text = _("{where}, {what} applies {done}; {asked} was expected{hint}.").format(
+        where=where, what=what, done=done, asked=asked, hint=hint
+    )
+    return f"{text[0].upper()}{text[1:]}"
 
 
 def _modules_between(trace: ModelTrace) -> list[list[str]]:

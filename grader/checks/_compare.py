@@ -33,6 +33,7 @@ from grader.checks._explain import (
     _subscript,
     describe,
 )
+from grader.checks._i18n import gettext as _
 from grader.checks.failures import CheckFailure
 from grader.checks.notes import note
 
@@ -68,16 +69,22 @@ def expect_array(
 ) -> None:
     """Raise CheckFailure explaining how ``actual`` differs from the array ``expected``."""
     expected = np.asarray(expected)
-    wanted = f"an array of shape {_shape(expected.shape)}" if expected.ndim else "a single number"
+    wanted = (
+        _("an array of shape {shape}").format(shape=_shape(expected.shape))
+        if expected.ndim
+        else _("a single number")
+    )
     with _judging(what, actual, wanted):
         if actual is None:
-            _fail(f"{what} returned None; expected {wanted}. Did you forget `return`?")
+            _fail(_returned_none(what, wanted))
         returned = _as_returned(actual)
         if returned is None:
-            note_ = ""
+            message = _("{what} returned {got}; expected {wanted}.").format(
+                what=what, got=describe(actual), wanted=wanted
+            )
             if isinstance(actual, list | tuple):
-                note_ = " Its items could not be turned into an array of numbers."
-            _fail(f"{what} returned {describe(actual)}; expected {wanted}.{note_}")
+                message += " " + _("Its items could not be turned into an array of numbers.")
+            _fail(message)
         # A plain Python int carries no dtype a student chose, so only array dtypes are judged.
         _check_dtype(what, returned, expected)
         same_shape = {
@@ -93,15 +100,20 @@ def expect_array(
         except CheckFailure as exc:
             if integers:
                 _fail(
-                    f"{exc}\nIt returned integers ({returned.dtype}): was something rounded "
-                    f"or truncated on the way (astype(int), //)? Convert with {returned.cast}."
+                    f"{exc}\n"
+                    + _(
+                        "It returned integers ({dtype}): was something rounded or truncated on "
+                        "the way (astype(int), //)? Convert with {cast}."
+                    ).format(dtype=returned.dtype, cast=returned.cast)
                 )
             raise
         if integers:
             note(
-                f"{what} returned integers ({returned.dtype}) where floating-point values "
-                "were expected. The values are right, so this passes; but arithmetic that "
-                f"writes into an integer array truncates, so {returned.cast} is safer."
+                _(
+                    "{what} returned integers ({dtype}) where floating-point values were "
+                    "expected. The values are right, so this passes; but arithmetic that "
+                    "writes into an integer array truncates, so {cast} is safer."
+                ).format(what=what, dtype=returned.dtype, cast=returned.cast)
             )
 
 
@@ -120,16 +132,25 @@ def expect_scalar(
     ``mistakes`` maps the explanation of a known mistake to the number it gives: a value
     that is that number (and not ``expected``) is explained with it.
     """
-    with _judging(what, actual, "a single number"):
+    number = _("a single number")
+    with _judging(what, actual, number):
         if actual is None:
-            _fail(f"{what} returned None; expected a number. Did you forget `return`?")
+            _fail(_returned_none(what, _("a number")))
         returned = _as_returned(actual)
-        if returned is None:
-            _fail(f"{what} returned {describe(actual)}; expected a single number.")
-        size = returned.array.size
+        size = None if returned is None else returned.array.size
+        if returned is None or size == 0:
+            _fail(
+                _("{what} returned {got}; expected {wanted}.").format(
+                    what=what, got=describe(actual), wanted=number
+                )
+            )
         if size != 1:
-            hint = " (did you forget to take the mean?)" if size > 1 else ""
-            _fail(f"{what} returned {describe(actual)}; expected a single number{hint}.")
+            _fail(
+                _(
+                    "{what} returned {got}; expected a single number (did you forget to take "
+                    "the mean?)."
+                ).format(what=what, got=describe(actual))
+            )
         want = np.asarray(float(expected))
         # An integer-valued loss or count is still the right number; only bools are suspect.
         _check_dtype(what, returned, want)
@@ -140,27 +161,41 @@ def expect_scalar(
             right = bool(np.isclose(got, float(expected), rtol=rtol, atol=atol))
             for explanation, value in (mistakes or {}).items():
                 if not right and np.isclose(got, value, rtol=rtol, atol=atol):
-                    _fail(f"{what} returned {_num(got)}; expected {_num(expected)}. {explanation}")
+                    _fail(
+                        _("{what} returned {got}; expected {expected}.").format(
+                            what=what, got=_num(got), expected=_num(expected)
+                        )
+                        + f" {explanation}"
+                    )
         _check_values(what, scalar, want, rtol, atol, {}, factor_hints)
 
 
 def expect_unmodified(before: np.ndarray, after: object, *, what: str, argument: str) -> None:
     """Raise CheckFailure if the call changed its argument: ``after`` differs from ``before``."""
     before = np.asarray(before)
-    lead = f"{what} changed its argument {argument} in place"
-    advice = f"Work on a copy instead (e.g. np.where(...) or {argument}.copy())."
+    lead = _("{what} changed its argument {argument} in place").format(what=what, argument=argument)
+    advice = _("Work on a copy instead (e.g. np.where(...) or {argument}.copy()).").format(
+        argument=argument
+    )
     try:
         returned = None if after is None else _as_returned(after)
     except Exception:  # noqa: BLE001 - whatever it became, it is not the array it was
         returned = None
     if returned is None:
-        _fail(f"{lead}: it was {describe(before)} and is now {describe(after)}. {advice}")
+        _fail(
+            _("{lead}: it was {before} and is now {after}.").format(
+                lead=lead, before=describe(before), after=describe(after)
+            )
+            + f" {advice}"
+        )
     now = returned.array
     if now.shape != before.shape:
         was, new = _shape(before.shape), _shape(now.shape)
-        _fail(f"{lead}: its shape was {was} and is now {new}. {advice}")
+        message = _("{lead}: its shape was {before} and is now {after}.")
+        _fail(message.format(lead=lead, before=was, after=new) + f" {advice}")
     if now.dtype != before.dtype:
-        _fail(f"{lead}: its dtype was {before.dtype} and is now {now.dtype}. {advice}")
+        message = _("{lead}: its dtype was {before} and is now {after}.")
+        _fail(message.format(lead=lead, before=before.dtype, after=now.dtype) + f" {advice}")
     with np.errstate(all="ignore"):
         changed = np.asarray(now != before)
         # A NaN that was already there is not a change, although NaN != NaN.
@@ -170,9 +205,18 @@ def expect_unmodified(before: np.ndarray, after: object, *, what: str, argument:
         return
     first = _first(changed)
     _fail(
-        f"{lead}: {np.count_nonzero(changed)} of {before.size} elements differ afterwards "
-        f"({_subscript(argument, first)} was {_num(before[first])}, is now {_num(now[first])}). "
-        f"{advice}"
+        _(
+            "{lead}: {count} of {size} elements differ afterwards ({element} was {before}, is "
+            "now {after})."
+        ).format(
+            lead=lead,
+            count=np.count_nonzero(changed),
+            size=before.size,
+            element=_subscript(argument, first),
+            before=_num(before[first]),
+            after=_num(now[first]),
+        )
+        + f" {advice}"
     )
 
 
@@ -186,14 +230,24 @@ def _judging(what: str, actual: object, wanted: str) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - see the docstring
         raise CheckFailure(
-            f"{what} returned {describe(actual)}, which could not be compared with the "
-            f"expected {wanted} ({type(exc).__name__}: {exc})."
+            _(
+                "{what} returned {got}, which could not be compared with the expected {wanted} "
+                "({error})."
+            ).format(
+                what=what, got=describe(actual), wanted=wanted, error=f"{type(exc).__name__}: {exc}"
+            )
         ) from None
+
+
+def _returned_none(what: str, wanted: str) -> str:
+    return _("{what} returned None; expected {wanted}. Did you forget `return`?").format(
+        what=what, wanted=wanted
+    )
 
 
 def _as_returned(actual: object) -> _Returned | None:
     if isinstance(actual, np.ndarray):
-        return _Returned(actual, "an array", str(actual.dtype), ".astype(float)")
+        return _Returned(actual, _("an array"), str(actual.dtype), ".astype(float)")
     if _is_tensor(actual):
         tensor: Any = actual
         data = tensor.detach().cpu()
@@ -203,7 +257,7 @@ def _as_returned(actual: object) -> _Returned | None:
             array = data.float().numpy()
         except RuntimeError:  # a tensor that is not data (sparse, quantized, a subclass)
             return None
-        return _Returned(np.asarray(array), "a torch tensor", str(tensor.dtype), ".float()")
+        return _Returned(np.asarray(array), _("a torch tensor"), str(tensor.dtype), ".float()")
     if isinstance(actual, np.generic | bool | int | float | complex):
         array = np.asarray(actual)
         cast = "float(...)"
@@ -219,21 +273,37 @@ def _as_returned(actual: object) -> _Returned | None:
         return None
     if array.dtype.kind not in "biufc":
         return None
-    noun = f"a {type(actual).__name__}" if isinstance(actual, list | tuple) else "a value"
+    noun = (
+        _("a {type}").format(type=type(actual).__name__)
+        if isinstance(actual, list | tuple)
+        else _("a value")
+    )
     return _Returned(array, noun, str(array.dtype), cast)
 
 
 def _check_dtype(what: str, returned: _Returned, expected: np.ndarray) -> None:
     kind = returned.array.dtype.kind
-    start = f"{what} returned {returned.noun} of dtype {returned.dtype}"
+    words = {"what": what, "noun": returned.noun, "dtype": returned.dtype}
     if kind not in "biufc":
-        _fail(f"{start}, which does not hold numbers; expected numbers ({expected.dtype}).")
+        _fail(
+            _(
+                "{what} returned {noun} of dtype {dtype}, which does not hold numbers; expected "
+                "numbers ({expected})."
+            ).format(expected=expected.dtype, **words)
+        )
     # Integers are judged by their values (see _integers_for_floats); bools and complex
     # numbers are not what a numeric result is.
     if expected.dtype.kind != "f" or kind in "fiu":
         return
-    advice = "Return real numbers." if kind == "c" else f"Convert with {returned.cast}."
-    _fail(f"{start}; expected floating-point values ({expected.dtype}). {advice}")
+    advice = (
+        _("Return real numbers.")
+        if kind == "c"
+        else _("Convert with {cast}.").format(cast=returned.cast)
+    )
+    message = _(
+        "{what} returned {noun} of dtype {dtype}; expected floating-point values ({expected})."
+    )
+    _fail(message.format(expected=expected.dtype, **words) + f" {advice}")
 
 
 def _integers_for_floats(returned: _Returned, expected: np.ndarray) -> bool:
@@ -273,7 +343,7 @@ def _float32_sentence(a: np.ndarray, e: np.ndarray, close: np.ndarray) -> str:
         within = np.isclose(a, e, rtol=rtol, atol=atol) | close
     if not within.all() or not np.isfinite(a).all():
         return ""
-    return (
+    return _(
         "The differences are no larger than float32 rounding: does your code compute in "
         "float32 somewhere (np.float32, .astype(np.float32), a torch tensor)? Compute in "
         "float64, as the inputs are."
@@ -307,8 +377,12 @@ def _check_values(
     extra = f"\n{precision}" if precision else ""
     if a.size == 1:
         text = f" {factor}" if factor else ""
-        _fail(f"{what} returned {_num(a.item())}; expected {_num(e.item())}.{text}{extra}")
+        message = _("{what} returned {got}; expected {expected}.").format(
+            what=what, got=_num(a.item()), expected=_num(e.item())
+        )
+        _fail(f"{message}{text}{extra}")
     if factor:
         example = _example(_first(~close), a, e, same_shape)
-        _fail(f"{what} returned wrong values. {factor}\nFor example, {example}.")
+        message = _("{what} returned wrong values. {factor}\nFor example, {example}.")
+        _fail(message.format(what=what, factor=factor, example=example))
     _fail(_difference_message(what, a, e, ~close, same_shape) + extra)

@@ -16,6 +16,7 @@ import numpy as np
 
 from grader.checks._compare import describe, expect_array
 from grader.checks._gradients import TOLERANCE, compare_gradients, expect_gradient
+from grader.checks._i18n import gettext as _
 from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import CallResult
 
@@ -74,14 +75,17 @@ class GradientCall:
         if not isinstance(value, dict):
             keys = ", ".join(self.expected)
             example = ", ".join(f'"{key}": {key}' for key in self.expected)
-            advice = "Is the return statement missing?\n" if value is None else ""
+            advice = _("Is the return statement missing?") + "\n" if value is None else ""
             # Every check of this call fails here: the plugin shows this whole message once
             # and the first line, with a pointer to it, in the others.
-            raise CheckFailure(
-                f"{self.call.what} returned {describe(value)}; expected a dict with the keys "
-                f"{keys}.\n{advice}The checks look each gradient up by its key, so even "
-                f"gradients in the right order cannot be judged: return {{{example}}}."
+            first = _("{what} returned {got}; expected a dict with the keys {keys}.").format(
+                what=self.call.what, got=describe(value), keys=keys
             )
+            last = _(
+                "The checks look each gradient up by its key, so even gradients in the right "
+                "order cannot be judged: return {example}."
+            ).format(example=f"{{{example}}}")
+            raise CheckFailure(f"{first}\n{advice}{last}")
         return value
 
     def mismatch(self, name: str) -> str | None:
@@ -164,20 +168,24 @@ class GradientCall:
             return ""
         if not np.all(np.isfinite(got)):
             return ""
-        return (
-            f"\nAgainst the numerical gradient (centred differences), which agrees with the "
-            f"expected values, the largest relative error is {result.max_error:.3g}; a right "
-            f"gradient stays below {TOLERANCE:g}."
-        )
+        return "\n" + _(
+            "Against the numerical gradient (centred differences), which agrees with the "
+            "expected values, the largest relative error is {error}; a right gradient stays "
+            "below {tolerance}."
+        ).format(error=f"{result.max_error:.3g}", tolerance=f"{TOLERANCE:g}")
 
     def _missing(self, name: str, grads: Mapping[object, object]) -> str:
-        keys = ", ".join(repr(k) for k in grads) or "none"
-        text = f'{self.call.what} returned a dict without the key "{name}" (its keys: {keys}).'
+        keys = ", ".join(repr(k) for k in grads) or _("none")
+        text = _('{what} returned a dict without the key "{name}" (its keys: {keys}).').format(
+            what=self.call.what, name=name, keys=keys
+        )
         near = [
             k for k in grads if isinstance(k, str) and k.lower() in (name.lower(), name[1:].lower())
         ]
         if near:
-            text += f' Did you mean {near[0]!r}? The checks look for the exact key "{name}".'
+            text += " " + _(
+                'Did you mean {near}? The checks look for the exact key "{name}".'
+            ).format(near=repr(near[0]), name=name)
         return text
 
 
@@ -190,7 +198,9 @@ def expect_working(call: GradientCall) -> GradientCall:
     if not any(call.right.values()):
         causes = sorted({call.cause(name) or "" for name in call.expected} - {""})
         raise NotJudged(
-            f"{call.call.what} returned no right gradient yet (see the checks of each gradient)",
+            _("{what} returned no right gradient yet (see the checks of each gradient)").format(
+                what=call.call.what
+            ),
             cause=causes[0] if causes else None,
         )
     return call
@@ -219,8 +229,10 @@ def batch_factor_hints(m: int) -> dict[float, str]:
     if m == 1:  # dividing by 1 changes nothing: no factor can show
         return {}
     return {
-        1 / m: f"divided by the batch size m = {m} twice; divide by m once",
-        float(m): f"the mean over the batch is missing; divide by the batch size m = {m}",
+        1 / m: _("divided by the batch size m = {m} twice; divide by m once").format(m=m),
+        float(m): _("the mean over the batch is missing; divide by the batch size m = {m}").format(
+            m=m
+        ),
     }
 
 
@@ -255,45 +267,56 @@ def chain_hint(
     if entry is None:
         return words.own_line(kind, k)
     if entry == top:
-        text = f"{p}W{top} and {p}b{top} are both wrong, and {words.output(top)}"
-        return text if k == top else f"{text} Then {p}W{k} and {p}b{k} should follow."
+        text = _("{W} and {b} are both wrong, and {why}").format(
+            W=f"{p}W{top}", b=f"{p}b{top}", why=words.output(top)
+        )
+        if k == top:
+            return text
+        then = _("Then {W} and {b} should follow.").format(W=f"{p}W{k}", b=f"{p}b{k}")
+        return f"{text} {then}"
     above = [g for g in (f"{p}W{entry + 1}", f"{p}b{entry + 1}") if right.get(g)]
-    verb = "is" if len(above) == 1 else "are"
-    text = (
-        f"{' and '.join(above)} {verb} right but {p}W{entry} and {p}b{entry} are wrong: "
-        f"{words.step(entry)}"
+    lead = (
+        _("{right} is right but {W} and {b} are wrong: {why}")
+        if len(above) == 1
+        else _("{right} are right but {W} and {b} are wrong: {why}")
+    )
+    text = lead.format(
+        right=_(" and ").join(above), W=f"{p}W{entry}", b=f"{p}b{entry}", why=words.step(entry)
     )
     if entry == k:
         return text
-    return f"{text} {p}W{k} and {p}b{k} are computed from {words.fix_first(entry)}"
+    computed = _("{W} and {b} are computed from {what}").format(
+        W=f"{p}W{k}", b=f"{p}b{k}", what=words.fix_first(entry)
+    )
+    return f"{text} {computed}"
 
 
 def _backprop_words(activation: str) -> ChainWords:
     def own_line(kind: str, k: int) -> str:
         name, sibling = f"d{kind}{k}", f"d{'b' if kind == 'W' else 'W'}{k}"
         what_it_does = (
-            f"it sums dS{k} over the examples of the batch"
+            _("it sums dS{k} over the examples of the batch").format(k=k)
             if kind == "b"
-            else f"it multiplies dS{k} by {_layer_input(k)}.T"
+            else _("it multiplies dS{k} by {input}.T").format(k=k, input=_layer_input(k))
         )
-        return (
-            f"{sibling} is right, so the chain up to dS{k} is right: the mistake is in the "
-            f"line that computes {name} itself ({what_it_does})."
-        )
+        return _(
+            "{sibling} is right, so the chain up to dS{k} is right: the mistake is in the line "
+            "that computes {name} itself ({what_it_does})."
+        ).format(sibling=sibling, k=k, name=name, what_it_does=what_it_does)
 
     return ChainWords(
         prefix="d",
         own_line=own_line,
-        output=lambda top: (
-            f"every gradient is computed from dS{top}, the error at the output "
-            f"(A{top} - y_true): check it first, and where you divide by the batch size."
-        ),
-        step=lambda e: (
-            f"the error enters in the step back from layer {e + 1} to layer {e}. Look at the "
-            f"activation derivative, dS{e} = dA{e} * d_{activation}(S{e}) (taken at S{e}, not "
-            f"at A{e}), and at the chain between the layers, dA{e} = W{e + 1}.T @ dS{e + 1}."
-        ),
-        fix_first=lambda e: f"dS{e}, so fix layer {e} first.",
+        output=lambda top: _(
+            "every gradient is computed from dS{top}, the error at the output "
+            "(A{top} - y_true): check it first, and where you divide by the batch size."
+        ).format(top=top),
+        step=lambda e: _(
+            "the error enters in the step back from layer {above} to layer {e}. Look at the "
+            "activation derivative, dS{e} = dA{e} * d_{activation}(S{e}) (taken at S{e}, not "
+            "at A{e}), and at the chain between the layers, dA{e} = W{above}.T @ dS{above}."
+        ).format(e=e, above=e + 1, activation=activation),
+        fix_first=lambda e: _("dS{e}, so fix layer {e} first.").format(e=e),
     )
 
 
@@ -326,11 +349,11 @@ def error_entry(name: str, right: Mapping[str, bool]) -> tuple[int | None, int]:
 
 def _name_error_hint(evalue: str) -> str:
     match = re.fullmatch(r"name '(\w+)' is not defined.*", evalue, flags=re.DOTALL)
-    name = f"`{match.group(1)}`" if match else "The name"
-    return (
-        f"{name} is read before any line of your function assigns it: check the spelling, and "
+    name = f"`{match.group(1)}`" if match else _("The name")
+    return _(
+        "{name} is read before any line of your function assigns it: check the spelling, and "
         "whether the line meant to compute it assigns a different name."
-    )
+    ).format(name=name)
 
 
 def _layer_input(layer: int) -> str:

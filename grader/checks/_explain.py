@@ -10,6 +10,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from grader.checks._i18n import gettext as _
+from grader.checks._i18n import ngettext
 from grader.checks.failures import CheckFailure
 from grader.checks.handles import ObjectHandle
 
@@ -19,10 +21,14 @@ _MAX_EXAMPLES = 3
 # A hint for a factor is only worth giving when the factor is that exact number, not merely
 # near it; rounding in the student's float arithmetic stays well below this.
 _FACTOR_RTOL = 1e-6
-_NONFINITE_HINT = (
-    "NaN usually comes from 0/0, inf - inf, or the log or square root of a negative number; "
-    "inf from division by zero, log(0), or overflow (e.g. np.exp of a large number)."
-)
+
+
+def _nonfinite_hint() -> str:
+    return _(
+        "NaN usually comes from 0/0, inf - inf, or the log or square root of a negative "
+        "number; inf from division by zero, log(0), or overflow (e.g. np.exp of a large number)."
+    )
+
 
 # The inputs shaped like the expected result, by name: their values explain positions.
 _Inputs = Mapping[str, np.ndarray]
@@ -33,24 +39,32 @@ def describe(value: object) -> str:
     if value is None:
         return "None"
     if isinstance(value, np.ndarray):
-        return f"an array of shape {_shape(value.shape)} and dtype {value.dtype}"
+        return _("an array of shape {shape} and dtype {dtype}").format(
+            shape=_shape(value.shape), dtype=value.dtype
+        )
     # Before the Python types: np.float64 is a subclass of float.
     if isinstance(value, np.generic):
-        return f"the numpy {value.dtype} {_num(value)}"
+        return _("the numpy {dtype} {value}").format(dtype=value.dtype, value=_num(value))
     if _is_tensor(value):
         tensor: Any = value
-        return f"a torch tensor of shape {_shape(tensor.shape)} and dtype {tensor.dtype}"
+        return _("a torch tensor of shape {shape} and dtype {dtype}").format(
+            shape=_shape(tensor.shape), dtype=tensor.dtype
+        )
     if isinstance(value, bool | int | float | complex):
-        return f"the {type(value).__name__} {_num(value)}"
+        return _("the {type} {value}").format(type=type(value).__name__, value=_num(value))
     if isinstance(value, list | tuple):
-        return f"a {type(value).__name__} of {_count(len(value), 'item')}"
+        return ngettext("a {type} of {num} item", "a {type} of {num} items", len(value)).format(
+            type=type(value).__name__, num=len(value)
+        )
     if isinstance(value, dict):
-        return f"a dict with {_count(len(value), 'key')}"
+        return ngettext("a dict with {num} key", "a dict with {num} keys", len(value)).format(
+            num=len(value)
+        )
     if isinstance(value, str):
-        return "a str"
+        return _("a str")
     if isinstance(value, ObjectHandle):  # an object that stayed in the kernel
-        return f"an object of type {value.type}"
-    return f"an object of type {type(value).__name__}"
+        return _("an object of type {type}").format(type=value.type)
+    return _("an object of type {type}").format(type=type(value).__name__)
 
 
 def _fail(message: str) -> NoReturn:
@@ -71,40 +85,56 @@ def _shape_message(
 ) -> str:
     want = _shape(expected)
     if same_shape:
-        want += f" (the same shape as {' and '.join(same_shape)})"
-    start = f"{what} returned shape {_shape(got)}"
+        want = _("{shape} (the same shape as {inputs})").format(
+            shape=want, inputs=_(" and ").join(same_shape)
+        )
+    words = {"what": what, "got": _shape(got), "want": want}
     n = got[0] if len(got) == 2 and got[0] == got[1] else 0
     if n > 1 and expected in ((n,), (n, 1), (1, n)):
-        return (
-            f"{start}, an (n, n) matrix where {want} was expected: that is what an array of "
-            f"shape ({n},) and one of shape ({n}, 1) broadcast to when combined element-wise "
-            f"(for example y of shape ({n},) with y_hat of shape ({n}, 1)). Give both the same "
-            "shape first (y.reshape(-1, 1), or y_hat.reshape(-1))."
-        )
+        return _(
+            "{what} returned shape {got}, an (n, n) matrix where {want} was expected: that is "
+            "what an array of shape ({n},) and one of shape ({n}, 1) broadcast to when combined "
+            "element-wise (for example y of shape ({n},) with y_hat of shape ({n}, 1)). Give both "
+            "the same shape first (y.reshape(-1, 1), or y_hat.reshape(-1))."
+        ).format(n=n, **words)
     if len(got) >= 2 and got == expected[::-1]:
-        return (
-            f"{start}, the transpose of the expected {want}. "
+        return _(
+            "{what} returned shape {got}, the transpose of the expected {want}. "
             "Check the order of the operands in your matrix products."
-        )
+        ).format(**words)
     if not got:
-        return f"{what} returned a single number (shape ()); expected shape {want}."
+        return _("{what} returned a single number (shape ()); expected shape {want}.").format(
+            **words
+        )
     if not expected and math.prod(got) == 1:
-        return f"{start}; expected a single number (shape ()). Use .item() to get the number."
+        return _(
+            "{what} returned shape {got}; expected a single number (shape ()). "
+            "Use .item() to get the number."
+        ).format(**words)
     squeezed_got = tuple(n for n in got if n != 1)
     if squeezed_got == tuple(n for n in expected if n != 1) and len(got) != len(expected):
         n = abs(len(got) - len(expected))
-        dims = "dimension of size 1" if n == 1 else f"{n} dimensions of size 1"
         if len(got) < len(expected):
-            missing = f"a {dims} is" if n == 1 else f"{dims} are"
-            return f"{start}; expected {want}: {missing} missing (keepdims=True?)."
-        extra = f"an extra {dims}" if n == 1 else dims.replace(" ", " extra ", 1)
-        return f"{start}; expected {want}: it has {extra} (keepdims=True, or a reshape?)."
+            return ngettext(
+                "{what} returned shape {got}; expected {want}: a dimension of size 1 is missing "
+                "(keepdims=True?).",
+                "{what} returned shape {got}; expected {want}: {num} dimensions of size 1 are "
+                "missing (keepdims=True?).",
+                n,
+            ).format(num=n, **words)
+        return ngettext(
+            "{what} returned shape {got}; expected {want}: it has an extra dimension of size 1 "
+            "(keepdims=True, or a reshape?).",
+            "{what} returned shape {got}; expected {want}: it has {num} extra dimensions of "
+            "size 1 (keepdims=True, or a reshape?).",
+            n,
+        ).format(num=n, **words)
     if math.prod(got) == math.prod(expected):
-        return (
-            f"{what} returned an array that has the right number of elements but shape "
-            f"{_shape(got)}; expected {want}."
-        )
-    return f"{start}; expected {want}."
+        return _(
+            "{what} returned an array that has the right number of elements but shape {got}; "
+            "expected {want}."
+        ).format(**words)
+    return _("{what} returned shape {got}; expected {want}.").format(**words)
 
 
 def _nonfinite_message(
@@ -112,17 +142,30 @@ def _nonfinite_message(
 ) -> str:
     if a.size == 1:
         got, want = _num(a.item()), _num(e.item())
-        return f"{what} returned {got}; expected {want}, a finite number.\n{_NONFINITE_HINT}"
+        message = _("{what} returned {got}; expected {want}, a finite number.")
+        return message.format(what=what, got=got, want=want) + "\n" + _nonfinite_hint()
     nan = int(np.count_nonzero(np.isnan(a) & bad))
     inf = int(np.count_nonzero(bad)) - nan
-    counts = [_count(n, noun) for n, noun in ((nan, "NaN value"), (inf, "inf value")) if n]
+    counts = []
+    if nan:
+        counts.append(ngettext("{num} NaN value", "{num} NaN values", nan).format(num=nan))
+    if inf:
+        counts.append(ngettext("{num} inf value", "{num} inf values", inf).format(num=inf))
     first = _first(bad)
     where = ", ".join(f"{name} = {_num(values[first])}" for name, values in same_shape.items())
-    return (
-        f"{what} returned {' and '.join(counts)} "
-        f"where finite values were expected; the first is at index {first}"
-        f"{', where ' + where if where else ''}.\n{_NONFINITE_HINT}"
+    words = {"what": what, "counts": _(" and ").join(counts), "index": first, "where": where}
+    message = (
+        _(
+            "{what} returned {counts} where finite values were expected; the first is at "
+            "index {index}, where {where}."
+        )
+        if where
+        else _(
+            "{what} returned {counts} where finite values were expected; the first is at "
+            "index {index}."
+        )
     )
+    return message.format(**words) + "\n" + _nonfinite_hint()
 
 
 def _factor_sentence(
@@ -145,12 +188,20 @@ def _factor_sentence(
     # With a single nonzero value every wrong answer "fits" some factor: only a known one counts.
     if np.count_nonzero(e) < 2 and hint is None and not flipped:
         return None
-    subject, noun = ("every value", "one") if a.size > 1 else ("it", "value")
+    many = a.size > 1
     if flipped:
-        text = f"the sign is flipped: {subject} is the negative of the expected {noun}"
+        text = (
+            _("The sign is flipped: every value is the negative of the expected one")
+            if many
+            else _("The sign is flipped: it is the negative of the expected value")
+        )
     else:
-        text = f"{subject} is {c:.4g} times the expected {noun}"
-    return f"{text[0].upper()}{text[1:]}{f' ({hint})' if hint else ''}."
+        text = (
+            _("Every value is {factor} times the expected one")
+            if many
+            else _("It is {factor} times the expected value")
+        ).format(factor=f"{c:.4g}")
+    return f"{text} ({hint})." if hint else f"{text}."
 
 
 def _difference_message(
@@ -163,32 +214,49 @@ def _difference_message(
     worst = _as_index(np.unravel_index(np.argmax(np.where(differs, distance, -1.0)), a.shape))
     count = int(np.count_nonzero(differs))
     lines = [
-        f"{what} returned wrong values: {count} of {a.size} elements differ; the largest "
-        f"difference is {_num(distance[worst])} at index {worst}: "
-        f"expected {_num(e[worst])}, got {_num(a[worst])}."
+        _(
+            "{what} returned wrong values: {count} of {size} elements differ; the largest "
+            "difference is {distance} at index {index}: expected {expected}, got {got}."
+        ).format(
+            what=what,
+            count=count,
+            size=a.size,
+            distance=_num(distance[worst]),
+            index=worst,
+            expected=_num(e[worst]),
+            got=_num(a[worst]),
+        )
     ]
     patterns = []
     with np.errstate(all="ignore"):
         numeric = {k: v[differs] for k, v in same_shape.items() if v.dtype.kind in "biuf"}
         for name, at in numeric.items():
             if np.all(at == 0):
-                patterns.append(f"where {name} == 0 exactly (check what you return at 0)")
+                pattern = _("where {name} == 0 exactly (check what you return at 0)")
             elif np.all(at < 0):
-                patterns.append(f"where {name} < 0")
+                pattern = _("where {name} < 0")
             elif np.all(at > 0):
-                patterns.append(f"where {name} > 0")
+                pattern = _("where {name} > 0")
+            else:
+                continue
+            patterns.append(pattern.format(name=name))
     if patterns:
-        lines.append(f"{'All of them are' if count > 1 else 'It is'} {' and '.join(patterns)}.")
+        joined = _(" and ").join(patterns)
+        lead = _("All of them are {where}.") if count > 1 else _("It is {where}.")
+        lines.append(lead.format(where=joined))
     if count > 1 or same_shape:
         positions = [_as_index(row) for row in np.argwhere(differs)[:_MAX_EXAMPLES]]
-        lines.append("For example:")
+        lines.append(_("For example:"))
         lines.extend(f"  {_example(index, a, e, same_shape)}" for index in positions)
     return "\n".join(lines)
 
 
 def _example(index: tuple[int, ...], a: np.ndarray, e: np.ndarray, same_shape: _Inputs) -> str:
     where = ", ".join(f"{_subscript(k, index)} = {_num(v[index])}" for k, v in same_shape.items())
-    return f"at {where or f'index {index}'}: expected {_num(e[index])}, got {_num(a[index])}"
+    place = where or _("index {index}").format(index=index)
+    return _("at {place}: expected {expected}, got {got}").format(
+        place=place, expected=_num(e[index]), got=_num(a[index])
+    )
 
 
 def _first(mask: np.ndarray) -> tuple[int, ...]:
@@ -205,10 +273,6 @@ def _subscript(name: str, index: tuple[int, ...]) -> str:
 
 def _shape(shape: tuple[int, ...]) -> str:
     return str(tuple(int(n) for n in shape))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _num(value: object) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 
 from grader.checks._compare import _as_returned, expect_array
 from grader.checks._explain import _fail, _num, _shape, describe
+from grader.checks._i18n import gettext as _
 
 # What grader.checks exports; the tuning constants below are defaults of these helpers.
 __all__ = [
@@ -50,10 +51,13 @@ LOW_PRECISION_FLOOR = 1e-3
 # straddle a kink measures neither side's slope.
 KINK_MARGIN = 10 * STEP
 
-_SMALL_ERROR = (
-    "An error this small usually comes from computing in float32 instead of float64, or from "
-    "an input that lies within the step of a point where the function has a kink."
-)
+
+def _small_error() -> str:
+    return _(
+        "An error this small usually comes from computing in float32 instead of float64, or "
+        "from an input that lies within the step of a point where the function has a kink."
+    )
+
 
 ScalarFunction = Callable[[np.ndarray], object]
 
@@ -117,9 +121,10 @@ def elementwise_derivative(
         value = _numbers(returned)
         if value is None or value.shape != point.shape:
             _fail(
-                f"The function whose derivative is measured (by centred differences) returned "
-                f"{describe(returned)}; expected an array of its input's shape "
-                f"{_shape(point.shape)}."
+                _(
+                    "The function whose derivative is measured (by centred differences) "
+                    "returned {got}; expected an array of its input's shape {shape}."
+                ).format(got=describe(returned), shape=_shape(point.shape))
             )
         return value
 
@@ -247,15 +252,33 @@ def expect_gradient(
     else:
         result = compare_gradients(got, numerical)
     if not result.passed:
-        where = f" at index {result.index}" if result.index else ""
-        cause = "" if result.max_error > SUSPECT else (" " + _SMALL_ERROR)
-        _fail(
-            f"{what} does not match the numerical gradient (centred differences): the "
-            f"largest relative error is {_num(result.max_error)}{where}, where it is "
-            f"{_num(result.analytic)} and the numerical gradient is {_num(result.numerical)}. "
-            f"A right gradient stays below {result.tolerance:g}"
-            f"{f' (in {low}, whose rounding is larger)' if low else ''}.{cause}"
-        )
+        words = {
+            "what": what,
+            "error": _num(result.max_error),
+            "index": result.index,
+            "got": _num(result.analytic),
+            "numerical": _num(result.numerical),
+        }
+        message = (
+            _(
+                "{what} does not match the numerical gradient (centred differences): the "
+                "largest relative error is {error} at index {index}, where it is {got} and "
+                "the numerical gradient is {numerical}."
+            )
+            if result.index
+            else _(
+                "{what} does not match the numerical gradient (centred differences): the "
+                "largest relative error is {error}, where it is {got} and the numerical "
+                "gradient is {numerical}."
+            )
+        ).format(**words)
+        bound = (
+            _("A right gradient stays below {tolerance} (in {dtype}, whose rounding is larger).")
+            if low
+            else _("A right gradient stays below {tolerance}.")
+        ).format(tolerance=f"{result.tolerance:g}", dtype=low)
+        cause = "" if result.max_error > SUSPECT else " " + _small_error()
+        _fail(f"{message} {bound}{cause}")
     return result
 
 
@@ -283,8 +306,10 @@ def _scalar(value: object) -> float:
     array = _numbers(value)
     if array is None or array.size != 1:
         _fail(
-            f"The function whose gradient is measured (by centred differences) returned "
-            f"{describe(value)}; expected a single number."
+            _(
+                "The function whose gradient is measured (by centred differences) returned "
+                "{got}; expected a single number."
+            ).format(got=describe(value))
         )
     return float(array.reshape(()))
 

@@ -19,6 +19,7 @@ import numpy as np
 from grader.checks._compare import describe
 from grader.checks._diagnoses import ChainWords, GradientCall, chain_hint
 from grader.checks._gradients import KINK_MARGIN
+from grader.checks._i18n import gettext as _
 from grader.checks.failures import CheckFailure
 from grader.checks.notebook import CallResult, Notebook, ObjectHandle
 
@@ -67,7 +68,7 @@ class NetworkProblem:
         """Weights scaled by 1/sqrt(fan-in) and nonzero biases (so db shows), drawn again
         until no hidden unit's input lies within KINK_MARGIN of ReLU's kink: a finite
         difference across the kink would measure neither side's slope."""
-        for _ in range(_MAX_DRAWS):
+        for _draw in range(_MAX_DRAWS):
             params: dict[str, np.ndarray] = {}
             for layer, (fan_in, fan_out) in enumerate(pairwise(sizes), start=1):
                 params[f"W{layer}"] = rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in)
@@ -147,31 +148,40 @@ class NetworkCalls:
             return self.initial.message
         params = self.initial.value
         if not isinstance(params, dict):
-            return f"{where} is {describe(params)}; expected a dict of the weights."
+            return _("{where} is {got}; expected a dict of the weights.").format(
+                where=where, got=describe(params)
+            )
         missing = [name for name in NET_PARAMETERS if name not in params]
         if missing:
-            keys = ", ".join(repr(k) for k in params) or "none"
-            return (
-                f"{where} has no {', '.join(repr(k) for k in missing)} (its keys: {keys}); "
-                f"expected the keys {', '.join(NET_PARAMETERS)}."
+            keys = ", ".join(repr(k) for k in params) or _("none")
+            return _(
+                "{where} has no {missing} (its keys: {keys}); expected the keys {wanted}."
+            ).format(
+                where=where,
+                missing=", ".join(repr(k) for k in missing),
+                keys=keys,
+                wanted=", ".join(NET_PARAMETERS),
             )
         for name, shape in self.problem.shapes.items():
             got = np.shape(params[name])
             if not isinstance(params[name], np.ndarray) or got != shape:
                 sizes = ", ".join(map(str, self.problem.sizes))
-                return (
-                    f"{where}[{name!r}] is {describe(params[name])}; for the layer sizes "
-                    f"({sizes}) expected an array of shape {shape}."
+                return _(
+                    "{where} is {got}; for the layer sizes ({sizes}) expected an array of shape "
+                    "{shape}."
+                ).format(
+                    where=f"{where}[{name!r}]", got=describe(params[name]), sizes=sizes, shape=shape
                 )
         return None
 
     def require(self) -> ObjectHandle:
         """The network, or a failure saying why the checks of its methods cannot run."""
         if self.setup_error is not None or self.net is None:
-            raise CheckFailure(
-                f"{self.setup_error}\nThe network's methods are checked with weights written "
-                "into its params, so this check cannot run until that works."
+            why = _(
+                "The network's methods are checked with weights written into its params, so this "
+                "check cannot run until that works."
             )
+            raise CheckFailure(f"{self.setup_error}\n{why}")
         return self.net
 
     def affine_layer(self, layer: int) -> ObjectHandle | None:
@@ -216,26 +226,26 @@ class NetworkCalls:
 def _own_line(kind: str, k: int) -> str:
     sibling = f"{'b' if kind == 'W' else 'W'}{k}"
     line = "self.dW = x.T @ dout" if kind == "W" else "self.db = dout summed over axis 0"
-    return (
-        f"{sibling} is right, so the dout reaching Affine{k} is right: the mistake is in "
-        f"Affine.backward's line for it ({line}) or in how gradient() collects layer {k}'s "
+    return _(
+        "{sibling} is right, so the dout reaching Affine{k} is right: the mistake is in "
+        "Affine.backward's line for it ({line}) or in how gradient() collects layer {k}'s "
         "gradients."
-    )
+    ).format(sibling=sibling, k=k, line=line)
 
 
 LAYER_WORDS = ChainWords(
     prefix="",
     own_line=_own_line,
-    output=lambda top: (
+    output=lambda top: _(
         "every gradient starts from the dout that SoftmaxWithLoss.backward returns: check it "
         "first ((softmax(x) - t) divided by the batch size once)."
     ),
-    step=lambda e: (
-        f"the error enters on the way back from Affine{e + 1} to Affine{e}. Look at "
+    step=lambda e: _(
+        "the error enters on the way back from Affine{above} to Affine{e}. Look at "
         "Relu.backward (the mask saved by forward) and at the dx that Affine.backward returns "
         "(dout @ W.T)."
-    ),
-    fix_first=lambda e: "there, so fix that first.",
+    ).format(above=e + 1, e=e),
+    fix_first=lambda e: _("there, so fix that first."),
 )
 
 

@@ -13,6 +13,7 @@ from typing import Any, assert_never
 
 from grader._kernel import nngrade_codec as codec
 from grader._kernel.nngrade_protocol import MissingKind, Op, RaisedError, Reply, Routine, Status
+from grader.checks._i18n import gettext as _
 from grader.checks.calls import CallResult, StudentError
 from grader.checks.handles import ObjectHandle, StaleHandle
 from grader.runner.cell_words import name_origin
@@ -84,7 +85,7 @@ class Notebook:
 
     def names(self) -> list[str]:
         """Functions and classes the notebook defines."""
-        reply, _ = self._send({"op": Op.NAMES}, [])
+        reply, _buffers = self._send({"op": Op.NAMES}, [])
         return list(reply.names)
 
     def _request(
@@ -176,7 +177,7 @@ class Notebook:
         nothing because x does not exist (see runner.cells.name_origin); "" if none."""
         if not names:
             return ""
-        reply, _ = self._send({"op": Op.STAND_INS}, [])
+        reply, _buffers = self._send({"op": Op.STAND_INS}, [])
         placed = [(self._transport.describe_cell(r.execution_count), r) for r in reply.stand_ins]
         origin = name_origin(names[0], placed)
         return f"\n{origin}." if origin else ""
@@ -202,7 +203,9 @@ class Notebook:
                 # A live notebook knows the cell that would have defined it (raw, raised...).
                 explain = getattr(self._transport, "explain_missing", None)
                 if explain is not None and (why := explain(missing)):
-                    return f"Your notebook does not define `{missing}` when it runs: {why}"
+                    return _("Your notebook does not define `{name}` when it runs: {why}").format(
+                        name=missing, why=why
+                    )
                 if missing != name:  # a routine's class or function, not the function called
                     return _missing_message(missing, list(reply.names), noun="")
                 return _missing_message(name, list(reply.names)) + self._origin([name])
@@ -210,16 +213,22 @@ class Notebook:
                 origin = ""
                 if error is not None and error.ename == "NameError":
                     origin = self._origin(error.evalue.split("'")[1::2][:1])
-                return f"{what} raised an exception:\n{error}{origin}"
+                return _("{what} raised an exception:").format(what=what) + f"\n{error}{origin}"
             case Status.TIMEOUT:
-                return f"{what} did not finish within {self.timeout:g} s and was stopped."
+                return _("{what} did not finish within {seconds} s and was stopped.").format(
+                    what=what, seconds=f"{self.timeout:g}"
+                )
             case Status.KERNEL_DIED:
-                reason = reply.reason or "a crash or os._exit in your code"
-                return f"The kernel died while running {what}: {reason}."
+                reason = reply.reason or _("a crash or os._exit in your code")
+                return _("The kernel died while running {what}: {reason}.").format(
+                    what=what, reason=reason
+                )
             case Status.INTERRUPTED:
-                return f"{what} was interrupted before it finished."
+                return _("{what} was interrupted before it finished.").format(what=what)
             case Status.STALE:
-                return f"{what} uses an object that no longer exists (the kernel restarted)."
+                return _(
+                    "{what} uses an object that no longer exists (the kernel restarted)."
+                ).format(what=what)
             case Status.UNUSABLE:
                 return f"{what} could not be run: {reply.message}."
             case Status.UNENCODABLE:
@@ -238,19 +247,25 @@ def _call_text(name: str, params: tuple[str, ...], nargs: int, kwargs: dict[str,
 
 
 def _missing_message(name: str, defined: list[str], noun: str = "a function named ") -> str:
-    message = f"Your notebook does not define {noun}`{name}`."
     # Without a noun the name is an object a routine needs (a model `net`): the kernel
     # then lists the objects the notebook holds as well as its functions and classes.
-    listing = "Functions and classes it defines" if noun else "What it defines"
-    return message + _near_misses(name, defined, listing)
+    if noun:
+        message = _("Your notebook does not define a function named `{name}`.")
+        listing = _("Functions and classes it defines")
+    else:
+        message = _("Your notebook does not define `{name}`.")
+        listing = _("What it defines")
+    return message.format(name=name) + _near_misses(name, defined, listing)
 
 
 def _near_misses(name: str, defined: list[str], listing: str) -> str:
     near = [n for n in defined if n.lower() == name.lower()]
     near += [n for n in difflib.get_close_matches(name, defined, n=3, cutoff=0.6) if n not in near]
     if near:
-        shown = " or ".join(f"`{n}`" for n in near)
-        return f" Did you mean {shown}? The checks look for the exact name `{name}`."
+        shown = _(" or ").join(f"`{n}`" for n in near)
+        return " " + _("Did you mean {names}? The checks look for the exact name `{name}`.").format(
+            names=shown, name=name
+        )
     if defined:
         return f" {listing}: {', '.join(f'`{n}`' for n in defined[:8])}."
     return ""
@@ -260,17 +275,17 @@ def _missing_inside(what: str, reply: Reply) -> str:
     """A method, attribute, key or item an object held in the kernel does not have."""
     missing, defined = reply.missing, list(reply.names)
     if reply.kind is MissingKind.METHOD:
-        return f"{what}: the object has no method `{missing}`." + _near_misses(
-            str(missing), defined, "What it has"
-        )
+        return _("{what}: the object has no method `{name}`.").format(
+            what=what, name=missing
+        ) + _near_misses(str(missing), defined, _("What it has"))
     where = what.removesuffix(reply.where or "") + (reply.where or "")
     if reply.kind is MissingKind.KEY:
         keys = ", ".join(repr(k) for k in defined) or "none"
         return f"{where} has no key {missing!r} (its keys: {keys})."
     if reply.kind is MissingKind.ITEM:
         return f"{where} has no item {missing!r}."
-    return f"{where} has no attribute `{missing}`." + _near_misses(
-        str(missing), defined, "Its attributes"
+    return _("{what} has no attribute `{name}`.").format(what=where, name=missing) + _near_misses(
+        str(missing), defined, _("Its attributes")
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,10 @@ def grade(
     executor = _executor(ctx, executor_name, scheduler, workers)
     assignment = load_assignment(assignment_dir)
     options = options_from(settings)
+    if options.lang is not None:
+        # In the assignment, so that its version changes with it: results stored in the
+        # gradebook in another language are graded again rather than reused.
+        assignment = replace(assignment, lang="" if options.lang == "en" else options.lang)
 
     def announce(sandbox: Sandbox | None) -> None:
         if sandbox is None:  # chosen where the kernels run; each result records the choice

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 import click
 
+from grader.checks._i18n import LANGUAGES
 from grader.grading.assignment import Assignment, AssignmentError
 from grader.grading.engine import GradingOptions
 from grader.runner.limits import GiB, KiB, Limits, MiB, parse_size
@@ -91,6 +92,13 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
         notebook_timeout_option,
         _seed_option,
         click.option(
+            "--lang",
+            type=click.Choice(LANGUAGES),
+            default=None,
+            help="The language of the checks' messages and the reports. Default: the "
+            "assignment's `lang`, else English.",
+        ),
+        click.option(
             "--sandbox",
             type=click.Choice(SANDBOX_MODES),
             default=_DEFAULT.sandbox,
@@ -155,6 +163,7 @@ def options_from(values: dict[str, Any]) -> GradingOptions:
         seed=values["seed"],
         sandbox=values["sandbox"],
         limits=limits,
+        lang=values["lang"],
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from grader.checks._i18n import DEFAULT_LANGUAGE, LANGUAGES
 from grader.grading.results import nngrade_version
 
 __all__ = ["Assignment", "AssignmentError", "NngradeVersionError"]
@@ -65,6 +66,9 @@ class Assignment:
     # "once": a mistake that a check names as the cause of its failure costs points in the
     # first check that fails for it only; "every": in each check that fails for it.
     charge_each_cause: str = "once"
+    # The language the checks' messages and the reports are written in ("" is English);
+    # one with a catalogue in grader/locale (grader.checks._i18n.LANGUAGES).
+    lang: str = ""
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
@@ -107,6 +111,10 @@ class Assignment:
             raise AssignmentError(
                 f"{config_path}: 'charge_each_cause' must be {modes}, not '{charge}'"
             )
+        lang = str(config.get("lang", ""))
+        if lang and lang not in LANGUAGES:
+            known = ", ".join(f"'{code}'" for code in LANGUAGES)
+            raise AssignmentError(f"{config_path}: 'lang' must be one of {known}, not '{lang}'")
         name = str(config.get("name", root.name))
         requires = _requires(config_path, config.get("requires", ""), name)
         return cls(
@@ -122,6 +130,7 @@ class Assignment:
             packages=packages,
             requires=requires,
             charge_each_cause=charge,
+            lang="" if lang == DEFAULT_LANGUAGE else lang,
         )
 
     @property
@@ -132,6 +141,8 @@ class Assignment:
         settings = {"name": self.name, "title": self.title, "execute": self.execute}
         if self.charge_each_cause != "once":  # so that existing versions stay as they were
             settings["charge_each_cause"] = self.charge_each_cause
+        if self.lang:  # the messages change with it
+            settings["lang"] = self.lang
         digest.update(json.dumps(settings, sort_keys=True).encode() + b"\0")
         for kind, paths in (
             ("checks", self.checks),
@@ -159,6 +170,7 @@ class Assignment:
             "execute": self.execute,
             "charge_each_cause": self.charge_each_cause,
             **({"requires": self.requires} if self.requires else {}),
+            **({"lang": self.lang} if self.lang else {}),
             "checks": [_copy(path, dest) for path in self.checks],
             "support_files": [_copy(path, dest) for path in self.support_files],
         }

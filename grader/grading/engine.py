@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from grader._kernel.nngrade_protocol import CellEventKind
+from grader.checks._i18n import use_language
 from grader.checks.notebook import Transport
 from grader.grading.assignment import Assignment
 from grader.grading.definitions import keep_definitions, where_defined
@@ -60,6 +61,8 @@ class GradingOptions:
     limits: Limits = field(default_factory=Limits)
     # Folders a notebook must not see besides the assignment: outputs, other submissions.
     private_paths: tuple[Path, ...] = ()
+    # The language of the checks' messages and the report ("ko"); None: the assignment's.
+    lang: str | None = None
 
 
 class CheckSuiteError(RuntimeError):
@@ -80,8 +83,10 @@ def grade_notebook(
     result = new_result(
         assignment, options, submission_id or safe_id(path.stem), path.name, str(path)
     )
+    result.lang = options.lang or assignment.lang
     try:
-        _grade(assignment, path, options, result, problem)
+        with use_language(result.lang):
+            _grade(assignment, path, options, result, problem)
     except Ungradable as exc:
         result.status, result.reason = SubmissionStatus.UNGRADABLE, str(exc)
     except CheckSuiteError as exc:

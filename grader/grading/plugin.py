@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.checks._i18n import gettext as _
 from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import Notebook, Transport
 from grader.checks.notes import collecting
@@ -164,10 +165,10 @@ class CheckPlugin:
         if first != (result.description or result.name):
             result.points = result.max_points
             result.counted_under = first
-            result.message = (
-                f"No points lost: the same mistake ({result.cause}) was already counted under "
-                f'"{first}".\n{result.message}'
-            )
+            counted = _(
+                'No points lost: the same mistake ({cause}) was already counted under "{first}".'
+            ).format(cause=result.cause, first=first)
+            result.message = f"{counted}\n{result.message}"
         return result
 
     def _result(
@@ -220,7 +221,7 @@ class CheckPlugin:
         if first == description:
             return message
         end = "" if short.endswith((".", "?", "!")) else "."
-        return f"{short}{end} The check “{first}” explains it in full."
+        return f"{short}{end} " + _("The check “{first}” explains it in full.").format(first=first)
 
 
 def _explain(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, CheckOutcome]:
@@ -246,8 +247,9 @@ def _self_check_only(item: pytest.Item) -> bool:
 
 def not_judged_message(reason: str) -> str:
     """ "Not judged because <reason>", whatever case and full stop the reason came with."""
-    text = reason.strip().rstrip(".") or "another check already failed what it needs"
-    return f"{NOT_JUDGED_LEAD} {text}."
+    text = reason.strip().rstrip(".") or _("another check already failed what it needs")
+    # NOT_JUDGED_LEAD in English.
+    return _("Not judged because {reason}.").format(reason=text)
 
 
 def _function_id(item: pytest.Item) -> str:

@@ -90,6 +90,7 @@ class SubmissionResult:
     nngrade_version: str = ""
     sandbox: str = ""  # "bwrap" (isolated) or "none" (resource limits only)
     notes: list[str] = field(default_factory=list)  # things the student should know
+    lang: str = ""  # the language its messages are written in ("" or "en": English)
 
     @property
     def failed_checks(self) -> list[CheckResult]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
+from grader.checks import _i18n
 from grader.outputs.wording import cell_kind_words, format_points
 
-__all__ = ["TEMPLATES_DIR", "template_environment"]
+__all__ = ["TEMPLATES_DIR", "breakable", "template_environment"]
 
 
 def _templates_dir() -> Path:
@@ -34,7 +37,23 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Fixed text is written {{ _("...") }}: in the language of the page being rendered
+    # (``_i18n.use_language`` around the render), English when it has no translation.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _i18n.gettext, _i18n.ngettext, newstyle=True
     )
     env.filters["points"] = format_points
+    env.filters["breakable"] = breakable
     env.filters["cell_kind"] = cell_kind_words
     return env
+
+
+_BREAK_AFTER = re.compile(r"([_./-])")
+
+
+def breakable(text: object) -> Markup:
+    """``text`` escaped, with a line-break opportunity after each _ . / and - and before [:
+    identifiers and file names wrap at their joins on a phone, not mid-word or not at all."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))).replace("[", "<wbr>["))

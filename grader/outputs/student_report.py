@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.checks._i18n import use_language
 from grader.grading.results import SubmissionResult
 from grader.outputs.files import atomic_write_text
 from grader.outputs.pages import template_environment
@@ -13,9 +14,11 @@ __all__ = ["render_report", "write_report"]
 
 
 def render_report(result: SubmissionResult) -> str:
-    """Render the self-contained HTML report a student reads for one submission."""
+    """Render the self-contained HTML report a student reads for one submission, in the
+    language it was graded in."""
     template = template_environment().get_template("report.html.j2")
-    return template.render(result=result, percent=percent(result))
+    with use_language(result.lang):
+        return template.render(result=result, percent=percent(result), lang=result.lang or "en")
 
 
 def write_report(result: SubmissionResult, reports_dir: Path) -> Path:

@@ -11,7 +11,16 @@ from grader.grading.results import CheckResult, SubmissionResult, nngrade_versio
 from grader.outputs.files import atomic_write_text, json_text
 from grader.outputs.wording import format_points
 
-__all__ = ["CSV_COLUMNS", "write_grades_csv", "write_results_json"]
+__all__ = ["BATCH_FILES", "CSV_COLUMNS", "write_grades_csv", "write_results_json"]
+
+# The files a batch writes beside the class summary, which links to them (relative paths):
+# (what it is, path).
+BATCH_FILES = (
+    ("grades.csv", "grades.csv"),
+    ("results.json", "results.json"),
+    ("JUnit XML", "junit.xml"),
+    ("Gradescope", "gradescope/"),
+)
 
 CSV_COLUMNS = (
     "id",

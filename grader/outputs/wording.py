@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grader.checks._i18n import N_
+from grader.checks._i18n import gettext as _
 from grader.grading.results import CheckResult, SubmissionResult
 
 __all__ = [
@@ -20,19 +22,19 @@ __all__ = [
 
 # What happened in a cell, by event kind: "Cell 3 raised an error".
 CELL_KIND_WORDS = {
-    "stand_in": "imports a module that grading does not have",
-    "redefined": "defines a function or class that another cell defines too",
-    "error": "raised an error",
-    "timeout": "timed out",
-    "kernel_died": "killed the kernel (the kernel was restarted and grading went on)",
-    "skipped": "skipped while grading",
-    "large_output": "printed a very large output (not kept)",
-    "memory_limit": "hit the memory limit",
-    "cpu_limit": "hit the CPU time limit",
-    "file_limit": "hit the file size limit",
-    "process_limit": "hit the process limit",
-    "forbidden": "reached for the grader's own code or files",
-    "input": "waited for keyboard input",
+    "stand_in": N_("imports a module that grading does not have"),
+    "redefined": N_("defines a function or class that another cell defines too"),
+    "error": N_("raised an error"),
+    "timeout": N_("timed out"),
+    "kernel_died": N_("killed the kernel (the kernel was restarted and grading went on)"),
+    "skipped": N_("skipped while grading"),
+    "large_output": N_("printed a very large output (not kept)"),
+    "memory_limit": N_("hit the memory limit"),
+    "cpu_limit": N_("hit the CPU time limit"),
+    "file_limit": N_("hit the file size limit"),
+    "process_limit": N_("hit the process limit"),
+    "forbidden": N_("reached for the grader's own code or files"),
+    "input": N_("waited for keyboard input"),
 }
 
 # Said wherever a check crashed on the grader's side, so it is never read as the student's fault.
@@ -70,7 +72,7 @@ def headline(message: str) -> str:
 
 def cell_kind_words(kind: str) -> str:
     """A cell event's kind in words; an unknown kind as it is."""
-    return CELL_KIND_WORDS.get(kind, kind)
+    return _(CELL_KIND_WORDS[kind]) if kind in CELL_KIND_WORDS else kind
 
 
 def cell_problems(result: SubmissionResult) -> list[tuple[int, str]]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from grader._kernel.nngrade_protocol import StandIn
 from grader.runner.cell_data import CodeCell
+from grader.runner.i18n import gettext as _
 
 __all__ = ["definitions", "missing_module", "name_origin", "numbers"]
 
@@ -16,11 +17,11 @@ def missing_module(record: StandIn) -> str:
     """What a stand-in stands for, in words: not installed, or missing from a package."""
     if record.within:
         short = record.module.removeprefix(record.within + ".")
-        return (
-            f"`{record.module}` does not exist where notebooks are graded (`{record.within}` "
-            f"is there, but has no module `{short}`)"
-        )
-    return f"`{record.module}` is not installed where notebooks are graded"
+        return _(
+            "`{module}` does not exist where notebooks are graded (`{within}` is there, but "
+            "has no module `{short}`)"
+        ).format(module=record.module, within=record.within, short=short)
+    return _("`{module}` is not installed where notebooks are graded").format(module=record.module)
 
 
 def name_origin(name: str, stand_ins: Iterable[tuple[str | None, StandIn]]) -> str:
@@ -31,11 +32,16 @@ def name_origin(name: str, stand_ins: Iterable[tuple[str | None, StandIn]]) -> s
     if not stars:
         return ""
     cell, record = stars[-1]  # the last one before the error
-    where = f" in {cell}" if cell else ""
-    return (
-        f"`{name}` is not defined: it would have come from `{record.line}`{where}, which "
-        f"imported nothing because {missing_module(record)}"
-    )
+    words = {"name": name, "line": record.line, "cell": cell, "why": missing_module(record)}
+    if cell:
+        return _(
+            "`{name}` is not defined: it would have come from `{line}` in {cell}, which "
+            "imported nothing because {why}"
+        ).format(**words)
+    return _(
+        "`{name}` is not defined: it would have come from `{line}`, which imported nothing "
+        "because {why}"
+    ).format(**words)
 
 
 def definitions(cells: list[CodeCell]) -> dict[str, list[CodeCell]]:
@@ -63,4 +69,4 @@ def _defined(nodes: Iterable[ast.AST]) -> Iterable[str]:
 def numbers(positions: list[int]) -> str:
     """2, 5 and 7."""
     shown = [str(p) for p in positions]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + _(" and ") + shown[-1]

@@ -29,13 +29,15 @@ from grader._kernel.nngrade_protocol import (
 )
 from grader.runner.cell_data import CellEvent, CodeCell, Definition
 from grader.runner.cell_words import definitions, missing_module, name_origin, numbers
+from grader.runner.i18n import N_
+from grader.runner.i18n import gettext as _
 from grader.runner.kernel import CallTimeout, CellRunStatus, KernelDied, KernelSession
 from grader.runner.limits import KernelExit, LimitHit, classify_error, format_size
 
 __all__ = ["LiveNotebook"]
 
 MAX_RESTARTS = 5
-AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
+AFTER_RESTART = N_("the cells before this one were run again, and grading went on after it.")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
@@ -90,27 +92,33 @@ class LiveNotebook:
                 self._record(
                     cell,
                     CellEventKind.SKIPPED,
-                    f"not run, nor the {rest - 1:,} code cells after it: the notebook's cells "
-                    f"ran for more than {self.notebook_timeout:g} s in all",
+                    _(
+                        "not run, nor the {rest} code cells after it: the notebook's cells ran "
+                        "for more than {seconds} s in all"
+                    ).format(rest=f"{rest - 1:,}", seconds=f"{self.notebook_timeout:g}"),
                 )
                 return
             if self._restarts > MAX_RESTARTS:
                 self._record(
-                    cell, CellEventKind.SKIPPED, "not run: the kernel was restarted too often"
+                    cell, CellEventKind.SKIPPED, _("not run: the kernel was restarted too often")
                 )
                 continue
             if broken := sorted(cell.uses & self._unmade.keys()):
                 self._record(
                     cell,
                     CellEventKind.SKIPPED,
-                    f"line {cell.first_line} not run: it uses `{broken[0]}`, which "
-                    f"{self._unmade[broken[0]]} would have made, but that line failed",
+                    _(
+                        "line {line} not run: it uses `{name}`, which {where} would have made, "
+                        "but that line failed"
+                    ).format(line=cell.first_line, name=broken[0], where=self._unmade[broken[0]]),
                 )
                 self._unmade.update(dict.fromkeys(cell.makes, self._unmade[broken[0]]))
                 continue
             run = self.session.execute(cell.source, cell.position, cell.budget)
             if run.status is not CellRunStatus.OK:
-                where = f"line {cell.first_line} of cell {cell.position}"
+                where = _("line {line} of cell {cell}").format(
+                    line=cell.first_line, cell=cell.position
+                )
                 self._unmade.update(dict.fromkeys(cell.makes, where))
             if run.status is CellRunStatus.OK:
                 for name in cell.makes:
@@ -125,14 +133,19 @@ class LiveNotebook:
             else:
                 hit = self._death()
                 self._record(
-                    cell, hit.kind, hit.summary, f"The kernel was restarted; {AFTER_RESTART}"
+                    cell,
+                    hit.kind,
+                    hit.summary,
+                    _("The kernel was restarted; {after}").format(after=_(AFTER_RESTART)),
                 )
                 self._restart()
             if run.output_chars >= OUTPUT_LIMIT:
                 self._record(
                     cell,
                     CellEventKind.LARGE_OUTPUT,
-                    f"printed more than {OUTPUT_LIMIT:,} characters; the rest was dropped",
+                    _("printed more than {limit} characters; the rest was dropped").format(
+                        limit=f"{OUTPUT_LIMIT:,}"
+                    ),
                 )
 
     def _restart(self) -> None:
@@ -148,14 +161,16 @@ class LiveNotebook:
 
     def _record_timeout(self, cell: CodeCell) -> None:
         if cell.budget is None:
-            summary = f"did not finish within {self.cell_timeout:g} s and was stopped"
-        else:
-            summary = (
-                f"line {cell.first_line} was stopped after {cell.budget:g} s: only definitions "
-                "run for this assignment, and a statement that runs this long is taken for "
-                "training"
+            summary = _("did not finish within {seconds} s and was stopped").format(
+                seconds=f"{self.cell_timeout:g}"
             )
-        self._record(cell, CellEventKind.TIMEOUT, summary, "The rest of the notebook still ran.")
+        else:
+            summary = _(
+                "line {line} was stopped after {seconds} s: only definitions run for this "
+                "assignment, and a statement that runs this long is taken for training"
+            ).format(line=cell.first_line, seconds=f"{cell.budget:g}")
+        rest = _("The rest of the notebook still ran.")
+        self._record(cell, CellEventKind.TIMEOUT, summary, rest)
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
@@ -222,13 +237,18 @@ class LiveNotebook:
             if (cell.position, CellEventKind.FORBIDDEN) in noted:
                 continue
             noted.add((cell.position, CellEventKind.FORBIDDEN))
-            what = "import" if attempt.what == "import" else "open"
-            self._record(
-                cell,
-                CellEventKind.FORBIDDEN,
-                f"tried to {what} `{attempt.name}`, which belongs to the grader; "
-                "this was blocked, so code relying on it gets no credit",
+            tried = (
+                _(
+                    "tried to import `{name}`, which belongs to the grader; this was blocked, "
+                    "so code relying on it gets no credit"
+                )
+                if attempt.what == "import"
+                else _(
+                    "tried to open `{name}`, which belongs to the grader; this was blocked, "
+                    "so code relying on it gets no credit"
+                )
             )
+            self._record(cell, CellEventKind.FORBIDDEN, tried.format(name=attempt.name))
 
     def _record_redefinitions(self) -> None:
         """A function or class that several cells define: the checks call the definition
@@ -246,17 +266,19 @@ class LiveNotebook:
             if graded is None:  # not a function or class of a cell now, or cannot say which
                 continue
             later = [cell.position for cell in cells if cell.position > graded.position]
-            summary = (
-                f"`{name}` is defined in cells {numbers([c.position for c in cells])}; the "
-                f"checks grade the one in cell {graded.position}, the last one that ran"
-            )
+            summary = _(
+                "`{name}` is defined in cells {cells}; the checks grade the one in cell "
+                "{graded}, the last one that ran"
+            ).format(name=name, cells=numbers([c.position for c in cells]), graded=graded.position)
             if later:
-                summary += f" (the one in cell {numbers(later)} did not run)"
+                summary += " " + _("(the one in cell {cells} did not run)").format(
+                    cells=numbers(later)
+                )
             self._record(graded, CellEventKind.REDEFINED, summary)
 
     def _ask(self, op: Op) -> Reply:
         """What the kernel helper recorded while the cells ran (nothing if it cannot say)."""
-        reply, _ = self.request({"op": op, "id": op}, [], self.cell_timeout)
+        reply, _buffers = self.request({"op": op, "id": op}, [], self.cell_timeout)
         return reply
 
     def _in_cells(self, records: Iterable[_Placed]) -> list[tuple[CodeCell, _Placed]]:
@@ -289,12 +311,19 @@ class LiveNotebook:
         for cell, event in self._failures:
             if cell.position != site.cell or cell.first_line > site.line:
                 continue
-            what = f"`{name}` would be defined by cell {site.cell} (line {site.line})"
+            words = {"name": name, "cell": site.cell, "line": site.line}
             if event.kind is CellEventKind.ERROR:
-                return f"{what}, which raised {event.summary.split(':')[0]}."
+                return _(
+                    "`{name}` would be defined by cell {cell} (line {line}), which raised {error}."
+                ).format(error=event.summary.split(":")[0], **words)
             if event.kind is CellEventKind.SKIPPED:
-                return f"{what}, which was {event.summary}."
-            return f"{what}, which did not finish: {event.summary}."
+                return _(
+                    "`{name}` would be defined by cell {cell} (line {line}), which was {what}."
+                ).format(what=event.summary, **words)
+            return _(
+                "`{name}` would be defined by cell {cell} (line {line}), which did not finish: "
+                "{what}."
+            ).format(what=event.summary, **words)
         return None
 
     # -- the Transport the checks use ------------------------------------------------------
@@ -333,4 +362,4 @@ class LiveNotebook:
         if execution_count is None:
             return None
         position = self.session.execution_counts.get(execution_count)
-        return f"cell {position}" if position and position > 0 else None
+        return _("cell {cell}").format(cell=position) if position and position > 0 else None

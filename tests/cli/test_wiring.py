@@ -23,7 +23,7 @@ from tests.conftest import NOTEBOOKS, RELU
 SETTINGS = [
     *("--timeout", "5", "--notebook-timeout", "60", "--seed", "3", "--sandbox", "none"),
     *("--memory", "1G", "--cpu-time", "10", "--max-processes", "16"),
-    *("--max-file-size", "1M", "--max-value-size", "2M"),
+    *("--max-file-size", "1M", "--max-value-size", "2M", "--lang", "ko"),
 ]
 CHOSEN = GradingOptions(
     cell_timeout=5.0,
@@ -31,6 +31,7 @@ CHOSEN = GradingOptions(
     seed=3,
     sandbox="none",
     limits=Limits(memory=GiB, cpu_time=10, processes=16, file_size=MiB, value_size=2 * MiB),
+    lang="ko",
 )
 
 
@@ -75,6 +76,9 @@ def test_grade_passes_every_option_given(monkeypatch: pytest.MonkeyPatch, tmp_pa
     )
     assert code == 0
     assert seen["options"] == CHOSEN and seen["force"] is True and seen["executor"].workers == 3
+    # In the assignment too: its version changes, so results in English are graded again.
+    assert seen["assignment"].lang == "ko"
+    assert seen["assignment"].version != Assignment.load(RELU).version
 
 
 def test_grade_prints_the_counts_and_files_and_exits_1_on_nngrade_errors(

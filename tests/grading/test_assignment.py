@@ -263,3 +263,14 @@ def test_requires_is_not_part_of_the_version(
     config = root / "assignment.toml"
     config.write_text(config.read_text() + 'requires = "nngrade>=0.2"\n')
     assert Assignment.load(root).version == before
+
+
+def test_lang_picks_a_language_with_a_catalogue(tmp_path: Path) -> None:
+    english = Assignment.load(write_assignment(tmp_path / "en" / "a", ""))
+    korean = Assignment.load(write_assignment(tmp_path / "ko" / "a", 'lang = "ko"\n'))
+    assert (english.lang, korean.lang) == ("", "ko")
+    assert korean.version != english.version  # the messages change with it
+    assert korean.copy_to(tmp_path / "copy").lang == "ko"
+    assert Assignment.load(write_assignment(tmp_path / "en2" / "a", 'lang = "en"\n')).lang == ""
+    with pytest.raises(AssignmentError, match="'lang' must be one of 'en', 'ko', not 'fr'"):
+        Assignment.load(write_assignment(tmp_path / "fr" / "a", 'lang = "fr"\n'))

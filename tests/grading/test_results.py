@@ -74,6 +74,7 @@ EXPECTED_JSON = {
     "nngrade_version": "0.1",
     "sandbox": "none",
     "notes": [],
+    "lang": "",
 }
 
 
