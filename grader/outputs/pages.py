@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
-from grader.outputs.wording import cell_kind_words, format_points
+from grader.outputs.translate import install_translations
+from grader.outputs.wording import cell_kind_words, check_label, format_points
 
-__all__ = ["TEMPLATES_DIR", "template_environment"]
+__all__ = ["TEMPLATES_DIR", "code_marks", "template_environment"]
+
+_BACKTICKS = re.compile(r"`([^`\n]+)`")
+
+
+def code_marks(text: str) -> Markup:
+    """Messages quote code in backticks (`relu`): shown as code. The text is escaped first,
+    so nothing in it becomes markup but the <code> elements made here."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
 
 
 def _templates_dir() -> Path:
@@ -34,7 +45,11 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    install_translations(env)
     env.filters["points"] = format_points
     env.filters["cell_kind"] = cell_kind_words
+    env.filters["code_marks"] = code_marks
+    env.filters["check_label"] = check_label
     return env

@@ -7,6 +7,8 @@ from pathlib import Path
 from grader.grading.results import SubmissionResult
 from grader.outputs.files import atomic_write_text
 from grader.outputs.pages import template_environment
+from grader.outputs.report_view import build_view
+from grader.outputs.translate import install_translations, language
 from grader.outputs.wording import percent
 
 __all__ = ["render_report", "write_report"]
@@ -14,8 +16,18 @@ __all__ = ["render_report", "write_report"]
 
 def render_report(result: SubmissionResult) -> str:
     """Render the self-contained HTML report a student reads for one submission."""
-    template = template_environment().get_template("report.html.j2")
-    return template.render(result=result, percent=percent(result))
+    env = template_environment()
+    # The language may differ between renders (a course's lang, --lang): installed each time.
+    install_translations(env)
+    template = env.get_template("report.html.j2")
+    share = percent(result)
+    return template.render(
+        result=result,
+        percent=share,
+        view=build_view(result),
+        full_score=result.status == "graded" and share is not None and share >= 99.99,
+        lang=language(),
+    )
 
 
 def write_report(result: SubmissionResult, reports_dir: Path) -> Path:

@@ -38,6 +38,7 @@ MAX_RESTARTS = 5
 AFTER_RESTART = "the cells before this one were run again, and grading went on after it."
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+_TOP_FRAME = re.compile(r"^Cell In\s*\[\d*\], line (\d+)", re.M)  # IPython: the cell's own frame
 _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
 
 
@@ -172,7 +173,9 @@ class LiveNotebook:
             return
         hit = classify_error(ename, evalue, self.session.limits)
         if hit is None:
-            self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail)
+            top = _TOP_FRAME.search(detail)
+            line = cell.first_line - 1 + int(top.group(1)) if top else 0
+            self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail, line)
             return
         if hit.restart:  # the cell's variables or processes may still hold what it took
             detail = f"The kernel was restarted to free it; {AFTER_RESTART}\n\n{detail}"
@@ -272,8 +275,10 @@ class LiveNotebook:
                 found.append((by_position[position], record))
         return found
 
-    def _record(self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "") -> None:
-        event = CellEvent(cell.position, kind, summary, detail, cell.head)
+    def _record(
+        self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "", line: int = 0
+    ) -> None:
+        event = CellEvent(cell.position, kind, summary, detail, cell.head, line)
         self.events.append(event)
         if kind not in _NOT_FAILURES:
             self._failures.append((cell, event))
