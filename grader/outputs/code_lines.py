@@ -23,6 +23,7 @@ _DID_YOU_MEAN = re.compile(r"Did you mean `(\w+)`")
 _CALLED = re.compile(r"^\s*(?:[\w.]+\.)?(\w+)\(")  # "backward_pass(x, ...)" at a message's start
 _KEY = re.compile(r"\[\s*[\"'](\w+)[\"']\s*\]")  # ["dW2"]
 _COMPUTES = re.compile(r"the line that computes (\w+)")
+_NAMED_LINE = re.compile(r"\b([A-Za-z_]\w+) = (?!\d)")  # "Look at ..., dS2 = dA2 * ..."
 _ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/@]|//)?=(?!=)")
 _CONTEXT = 3  # lines shown around a highlighted one
 _MAX_LINES = 24  # an excerpt longer than this keeps only the windows around its highlights
@@ -56,9 +57,12 @@ def relevant_lines(message: str, cells: dict[int, NotebookCell]) -> dict[int, se
     undefined = _UNDEFINED.search(message)
     if undefined:
         # The look-alike is assigned near where the name is read: the same cell first.
-        where = [p for p, _ in raised[-1:]] or list(cells)
-        for position in where:
-            for line in _look_alike_assignments(undefined.group(1), cells.get(position)):
+        where = raised[-1:] or [(p, 0) for p in cells]
+        for position, at in where:
+            lines = _look_alike_assignments(undefined.group(1), cells.get(position))
+            # The look-alike assigned before the line that reads the name is the one meant.
+            before = [line for line in lines if line < at]
+            for line in before or lines:
                 add(position, line)
     suggested = _DID_YOU_MEAN.search(message)
     if suggested:
@@ -102,6 +106,8 @@ def _computing_lines(message: str, cells: dict[int, NotebookCell]) -> list[tuple
     head = message.split("\n", 1)[0]
     key_match = _KEY.search(head) or _COMPUTES.search(message)
     key = key_match.group(1) if key_match else None
+    _, _, rest = message.partition("\n")
+    named = set(_NAMED_LINE.findall(rest))
     found = []
     for position, cell in cells.items():
         body = _function_body(function, cell)
@@ -114,6 +120,15 @@ def _computing_lines(message: str, cells: dict[int, NotebookCell]) -> list[tuple
             hits = [n for n in body if target.search(cell.lines[n - 1])]
         else:
             hits = [n for n in body if re.match(r"\s*return\b", cell.lines[n - 1])]
+        # The lines the diagnosis points at by their formula ("dS2 = dA2 * ..."): of each
+        # name, the last assignment before the value's own line (the one that feeds it).
+        until = min(hits, default=body[-1])
+        last: dict[str, int] = {}
+        for n in body:
+            assigned = _ASSIGNED.match(cell.lines[n - 1])
+            if assigned and assigned.group(1) in named and n <= until:
+                last[assigned.group(1)] = n
+        hits += last.values()
         found += [(position, n) for n in hits]
     return found
 
@@ -156,7 +171,7 @@ def excerpts(found: dict[int, set[int]], cells: dict[int, NotebookCell]) -> list
         for number in range(1, total + 1):
             if number in keep:
                 lines.append(CodeLine(number, cell.lines[number - 1], number in marked))
-            elif lines and lines[-1] is not None:
+            elif not lines or lines[-1] is not None:
                 lines.append(None)
         shown.append(Excerpt(cell_label(position, cells), tuple(lines)))
     return shown

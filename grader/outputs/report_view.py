@@ -30,6 +30,7 @@ _NO_POINTS_LOST = re.compile(r"^No points lost: .*\n", re.S)
 _RAISED_AT = re.compile(r"\bcell (\d+), line (\d+)\b")
 _LINE_PREFIX = re.compile(r"^line (\d+)(?: not run)?:\s*")
 _FRAME_LINE = re.compile(r"^\s*cell \d+, line \d+, in .*$\n?", re.M)  # quoted as code instead
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
 _SUBJECT = re.compile(r"^\s*(?:Not judged because\s+)?(\w+)\(")
 
 
@@ -46,9 +47,12 @@ class Fix:
     picture: str  # inline SVG markup (built from numbers only) or ""
     snippet: str
     links: list[tuple[str, str, float]] = field(default_factory=list)  # label, anchor, lost
+    shared: str = ""  # the diagnosis several value failures share: the entry's headline
 
     @property
     def headline(self) -> str:
+        if self.shared:
+            return self.shared
         lines = [line.strip() for line in self.diagnosis.splitlines() if line.strip()]
         if len(lines) > 1 and lines[0].endswith(":"):
             return f"{lines[0]} {lines[1]}"
@@ -58,6 +62,8 @@ class Fix:
     def body(self) -> str:
         """The diagnosis after its headline (which the entry shows on its own)."""
         lines = [line for line in self.diagnosis.splitlines() if line.strip()]
+        if self.shared:
+            return "\n".join(lines).rstrip()
         skip = 2 if len(lines) > 1 and lines[0].strip().endswith(":") else 1
         return "\n".join(lines[skip:]).rstrip()
 
@@ -112,7 +118,24 @@ def _cause_key(check: CheckResult, keys: dict[str, object]) -> object:
         raised = _RAISED_AT.findall(message)
         if raised:
             return ("raised", raised[-1])
+    shared = diagnosis_line(message)
+    if shared:
+        subject = _SUBJECT.match(message)
+        return ("diagnosis", subject.group(1) if subject else "", _NUMBER.sub("#", shared))
     return ("message", message.strip())
+
+
+def diagnosis_line(message: str) -> str:
+    """The sentence that says what is wrong, in a value failure of several lines (its last
+    line that is not an example): "dW3 and db3 are right but dW2 and db2 are wrong: ...".
+    Failures of several values (dW2, db2, dW1) that end in the same one share a cause."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if len(lines) < 3 or not _SUBJECT.match(lines[0]) or "raised an exception" in lines[0]:
+        return ""
+    tail = [line for line in lines[1:] if not line.startswith(("at ", "For example"))]
+    if not tail:
+        return ""
+    return re.split(r"(?<=[.:;])\s", tail[-1], maxsplit=1)[0]
 
 
 def band(result: SubmissionResult) -> str:
@@ -199,8 +222,18 @@ def _fix(number: int, members: list[CheckResult], cells: dict[int, NotebookCell]
     # The member that explains it in full: the longest message (the others are short forms);
     # a check not judged only points at the others.
     judged = [c for c in members if c.outcome != "not_judged"] or members
-    full = max((_NO_POINTS_LOST.sub("", c.message) for c in judged), key=len)
-    found = relevant_lines(full, cells)
+    messages = [_NO_POINTS_LOST.sub("", c.message) for c in judged]
+    full = max(messages, key=len)
+    shared = ""
+    if len({m.split("\n", 1)[0] for m in messages}) > 1 and diagnosis_line(full):
+        # Several values wrong for one reason: the entry leads with the reason, and its
+        # numbers are the first value's (each check's own are in its fold below).
+        lines = full.splitlines()
+        last = next(line for line in reversed(lines) if line.strip())
+        shared = student_message(last.strip(), cells)
+        first = next(m for m in messages if diagnosis_line(m))
+        full = "\n".join(line for line in first.splitlines() if line.strip() not in last)
+    found = relevant_lines(full if not shared else f"{full}\n{shared}", cells)
     values = differences(full)
     picture = next((array_picture(v.expected, v.got) for v in values if not v.where), "")
     shown = _FRAME_LINE.sub("", full) if found else full
@@ -217,6 +250,7 @@ def _fix(number: int, members: list[CheckResult], cells: dict[int, NotebookCell]
         values=values,
         picture=picture,
         snippet=reproduce_snippet(full),
+        shared=shared,
     )
 
 
@@ -231,10 +265,10 @@ def _error_line(message: str) -> str:
 def _row_text(check: CheckResult, fix: Fix | None, cells: dict[int, NotebookCell]) -> str:
     if check.outcome == "error" or not check.message:
         return student_message(check.message, cells) if check.outcome != "error" else ""
-    text = student_message(check.message, cells)
     if fix is None:
-        return text
-    text = _FRAME_LINE.sub("", _EXPLAINED_IN.sub("", text)).strip()
+        return student_message(check.message, cells)
+    raw = _FRAME_LINE.sub("", _EXPLAINED_IN.sub("", check.message)).strip()
+    text = student_message(raw, cells)
     # Only the lines the entry does not already say: a check's own numbers, its m.
     shown = {line.strip() for line in fix.diagnosis.splitlines()} | set(fix.also)
     shown |= {fix.headline, *fix.headline.split(": ", 1)}

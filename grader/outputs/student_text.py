@@ -47,33 +47,46 @@ def _which_cell(line: int, code: str, cells: dict[int, NotebookCell]) -> str:
 
 def clean_traceback(text: str, cells: dict[int, NotebookCell]) -> str:
     """A cell's traceback with only the student's own frames, in the student's words."""
-    blocks = re.split(r"\n\s*\n", text.strip("\n"))
     kept: list[str] = []
     dropped = 0
-    for block in blocks:
-        lines = [line for line in block.split("\n") if not _RULE.match(line.strip())]
-        if not lines:
-            continue
-        first = lines[0].strip()
-        frame = _CELL_FRAME.match(first)
-        if frame:
-            arrow = next((m for line in lines[1:] if (m := _ARROW.match(line.strip()))), None)
-            where = _which_cell(int(frame.group(1)), arrow.group(2) if arrow else "", cells)
-            kept.append("\n".join([f"In {where}, line {frame.group(1)}", *lines[1:]]))
-        elif file_frame := _FILE_FRAME.match(first):
-            path = first[5:].split(":", 1)[0]
-            if _is_cell_file(path):
-                kept.append("\n".join([f"In your cell, line {file_frame.group(1)}", *lines[1:]]))
-            else:
-                dropped += 1
+    frame: list[str] | None = None  # the frame being read; None between frames
+
+    def close() -> None:
+        nonlocal frame, dropped
+        if frame is None:
+            return
+        first = frame[0]
+        if cell_frame := _CELL_FRAME.match(first):
+            arrow = next((m for line in frame[1:] if (m := _ARROW.match(line.strip()))), None)
+            where = _which_cell(int(cell_frame.group(1)), arrow.group(2) if arrow else "", cells)
+            kept.extend([f"In {where}, line {cell_frame.group(1)}", *frame[1:], ""])
+        elif (file_frame := _FILE_FRAME.match(first)) and _is_cell_file(first[5:].split(":")[0]):
+            kept.extend([f"In your cell, line {file_frame.group(1)}", *frame[1:], ""])
         else:
-            kept.append("\n".join(_drop_plain_frames(lines)))
+            dropped += 1
+        frame = None
+
+    for line in text.strip("\n").split("\n"):
+        stripped = line.strip()
+        if _RULE.match(stripped):
+            continue
+        if _CELL_FRAME.match(stripped) or _FILE_FRAME.match(stripped):
+            close()
+            frame = [stripped]
+        elif frame is not None and stripped:
+            frame.append(line)
+        else:
+            close()
+            if stripped or (kept and kept[-1]):
+                kept.append(line)
+    close()
+    lines = _drop_plain_frames(kept)
     if dropped:
         # Before the error line, which ends the traceback.
-        kept.insert(
-            max(len(kept) - 1, 0), _("(the lines that ran inside library code are left out)")
-        )
-    return student_message("\n\n".join(kept), cells)
+        end = max((n for n, line in enumerate(lines) if line.strip()), default=-1)
+        lines.insert(max(end, 0), _("(the lines that ran inside library code are left out)"))
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return student_message(cleaned, cells)
 
 
 def _drop_plain_frames(lines: list[str]) -> list[str]:

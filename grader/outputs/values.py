@@ -17,7 +17,7 @@ __all__ = ["Difference", "array_picture", "differences", "inputs", "reproduce_sn
 
 _AT = re.compile(r"^\s*at (?:the largest difference )?(.+?): expected (\S+?),? got (\S+?)\.?$")
 _LARGEST = re.compile(
-    r"largest difference is \S+ at (index \([\d, ]*\)): expected (\S+), got (\S+?)\."
+    r"largest difference is \S+ at (index \([\d, ]*\)): expected (\S+), got (\S+)\.(?:\s|$)"
 )
 _SCALAR = re.compile(r"returned (\S+?); expected (\S+?)\.(?:\s|$)")
 _BLOCK = re.compile(r"^\s*(expected|got)\s*:\s*(\[.*\]|\S+)\s*$", re.M)
@@ -54,8 +54,13 @@ def differences(message: str) -> list[Difference]:
 def inputs(message: str) -> dict[str, str]:
     """The inputs the message gives ("for x = [...] and y = [...]"), by name."""
     head = message.split("\n", 1)[0]
+    call = _CALL.match(head)
     _, _, after = head.partition(" for ")
-    return dict(_BINDING.findall(after)) if after else {}
+    if call is None or not after:
+        return {}
+    # Only the call's own arguments: "for a batch of m = 7" is not an input.
+    params = {name.strip() for name in call.group(2).split(",")}
+    return {name: value for name, value in _BINDING.findall(after) if name in params}
 
 
 def reproduce_snippet(message: str) -> str:
