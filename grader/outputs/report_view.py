@@ -21,7 +21,7 @@ from grader.outputs.notebook_cells import NotebookCell, cell_label, read_cells
 from grader.outputs.student_text import clean_traceback, student_message, student_notes
 from grader.outputs.translate import _
 from grader.outputs.values import Difference, array_picture, differences, inputs, reproduce_snippet
-from grader.outputs.wording import cell_kind_words, check_label
+from grader.outputs.wording import cell_kind_words, check_label, first_line
 
 __all__ = ["CellItem", "CheckRow", "Fix", "ReportView", "build_view"]
 
@@ -161,6 +161,7 @@ def build_view(result: SubmissionResult) -> ReportView:
         groups.setdefault(key, []).append(check)
         keys[check.description or check.name] = key
     _attach_not_judged(groups)
+    _merge_same_lines(groups, cells)
     ordered = sorted(
         groups.values(),
         key=lambda members: (
@@ -218,6 +219,26 @@ def _attach_not_judged(groups: dict[object, list[CheckResult]]) -> None:
             del groups[key]
 
 
+def _merge_same_lines(
+    groups: dict[object, list[CheckResult]], cells: dict[int, NotebookCell]
+) -> None:
+    """Failures that point at the very same lines of the student's code are fixed there
+    together: one entry (W3 and b3 both missing from the same `return grads`)."""
+    home: dict[frozenset[tuple[int, int]], object] = {}
+    for key, members in list(groups.items()):
+        judged = [c for c in members if c.outcome != "not_judged"]
+        if not judged:
+            continue
+        found = relevant_lines(max((c.message for c in judged), key=len), cells)
+        lines = frozenset((p, n) for p, numbers in found.items() for n in numbers)
+        if not lines:
+            continue
+        if lines in home:
+            groups[home[lines]].extend(groups.pop(key))
+        else:
+            home[lines] = key
+
+
 def _fix(number: int, members: list[CheckResult], cells: dict[int, NotebookCell]) -> Fix:
     # The member that explains it in full: the longest message (the others are short forms);
     # a check not judged only points at the others.
@@ -239,6 +260,9 @@ def _fix(number: int, members: list[CheckResult], cells: dict[int, NotebookCell]
     shown = _FRAME_LINE.sub("", full) if found else full
     errors = [_error_line(c.message) for c in judged]
     also = sorted({e for e in errors if e and e != _error_line(full)})
+    if not shared:  # merged by their lines: the other mistakes' own headlines
+        heads = [first_line(m) for m in messages if not _error_line(m)]
+        also += [h for h in dict.fromkeys(heads) if h and h != first_line(full)]
     return Fix(
         number=number,
         diagnosis=student_message(shown, cells),
@@ -288,7 +312,9 @@ def _cell_items(events: list[CellEvent], cells: dict[int, NotebookCell]) -> list
                 cell_label(event.cell, cells, event.source_head), [], [], serious=False
             )
         line = event.line or _legacy_line(event)
-        summary = student_message(_LINE_PREFIX.sub("", event.summary), cells)
+        # Inside the cell's own item, "cell 3" is "this cell".
+        own = re.sub(rf"\b(?:in )?cell {event.cell}\b(?!,)", _("this cell"), event.summary)
+        summary = student_message(_LINE_PREFIX.sub("", own), cells)
         words = _(cell_kind_words(event.kind))
         where = _("Line {line}").format(line=line) if line else _("The cell")
         item.lines.append(f"{where} {words}: {summary}" if summary else f"{where} {words}")
