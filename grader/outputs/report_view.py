@@ -227,7 +227,9 @@ def _merge_same_lines(
     home: dict[frozenset[tuple[int, int]], object] = {}
     for key, members in list(groups.items()):
         judged = [c for c in members if c.outcome != "not_judged"]
-        if not judged:
+        # Exceptions are grouped by the line that raised; a value failure at that line
+        # is another mistake there (torch.log on an array vs a sum for a mean).
+        if not judged or any(_error_line(c.message) for c in judged):
             continue
         found = relevant_lines(max((c.message for c in judged), key=len), cells)
         lines = frozenset((p, n) for p, numbers in found.items() for n in numbers)

@@ -193,6 +193,7 @@ def test_ungradable_report_shows_reason_and_what_to_do() -> None:
     ) in text
     assert "Could not be graded" in text
     assert "hw1 (1).ipynb" in text
+    assert "seed" not in text.lower()  # nothing was drawn: no seed to reproduce
 
 
 def test_error_report_keeps_a_multi_line_reason() -> None:
