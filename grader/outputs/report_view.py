@@ -263,7 +263,11 @@ def _fix(number: int, members: list[CheckResult], cells: dict[int, NotebookCell]
     errors = [_error_line(c.message) for c in judged]
     also = sorted({e for e in errors if e and e != _error_line(full)})
     if not shared:  # merged by their lines: the other mistakes' own headlines
-        heads = [first_line(m) for m in messages if not _error_line(m)]
+        heads = [
+            first_line(m)
+            for m in messages
+            if not _EXPLAINED_IN.search(m) and "raised an exception" not in first_line(m)
+        ]
         also += [h for h in dict.fromkeys(heads) if h and h != first_line(full)]
     return Fix(
         number=number,
@@ -298,7 +302,10 @@ def _row_text(check: CheckResult, fix: Fix | None, cells: dict[int, NotebookCell
     # Only the lines the entry does not already say: a check's own numbers, its m.
     shown = {line.strip() for line in fix.diagnosis.splitlines()} | set(fix.also)
     shown |= {fix.headline, *fix.headline.split(": ", 1)}
-    lines = [line for line in text.splitlines() if line.strip() and line.strip() not in shown]
+    shown = {line.rstrip(".") for line in shown}
+    lines = [
+        line for line in text.splitlines() if line.strip() and line.strip().rstrip(".") not in shown
+    ]
     if lines and lines[0].strip().endswith(":") and len(lines) == 1:
         return ""  # "f(x) raised an exception:" with its error already in the entry
     return "\n".join(lines).strip()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from grader.batch.grade import grade_into
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
+from grader.grading.results import SubmissionResult
 from grader.outputs.student_report import write_report
 from tests.browser import DESKTOP, PHONE
 from tests.conftest import ASSIGNMENTS, ROOT, SEED, TORCH_CELL_TIMEOUT
@@ -56,23 +56,36 @@ def hostile_notebook(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Report path and result by "assignment/stem", each assignment's examples graded once."""
-    folder = tmp_path_factory.mktemp("reports")
-    found: dict[str, Any] = {}
-    for name in NAMES:
+class Graded:
+    """Report path and result by "assignment/stem"; each assignment's examples are graded
+    the first time one of its reports is asked for (once per module)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.found: dict[str, tuple[Path, SubmissionResult]] = {}
+
+    def __getitem__(self, key: str) -> tuple[Path, SubmissionResult]:
+        name = key.split("/")[0]
+        if key not in self.found:
+            self._grade(name)
+        return self.found[key]
+
+    def _grade(self, name: str) -> None:
         sources = [EXAMPLES / name]
         if name == "relu":
-            sources.append(hostile_notebook(folder))
+            sources.append(hostile_notebook(self.folder))
         timeout = TORCH_CELL_TIMEOUT if name in ("bce", "torch_mlp") else 10.0
         options = GradingOptions(cell_timeout=timeout, seed=SEED)
         with tempfile.TemporaryDirectory(prefix="nngrade-test-") as out:
             run = grade_into(Assignment.load(ASSIGNMENTS / name), sources, Path(out), options)
         for result in run.results:
             key = f"{name}/{Path(result.path).stem}"
-            found[key] = (write_report(result, folder / name), result)
-    yield found
+            self.found[key] = (write_report(result, self.folder / name), result)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    return Graded(tmp_path_factory.mktemp("reports"))
 
 
 def open_report(page: Any, path: Path, viewport: dict[str, int]) -> list[str]:
@@ -87,7 +100,7 @@ def open_report(page: Any, path: Path, viewport: dict[str, int]) -> list[str]:
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 @pytest.mark.parametrize("key", REPORTS)
 def test_report_fits_and_leads_with_what_to_fix(
-    page: Any, graded: dict[str, Any], key: str, viewport: str
+    page: Any, graded: Graded, key: str, viewport: str
 ) -> None:
     path, result = graded[key]
     size = VIEWPORTS[viewport]
@@ -120,10 +133,11 @@ def test_report_fits_and_leads_with_what_to_fix(
     assert broken == []
 
 
-def test_folded_sections_open_on_click(page: Any, graded: dict[str, Any]) -> None:
+def test_folded_sections_open_on_click(page: Any, graded: Graded) -> None:
     path, _ = graded["backprop/seed_as_handed_in"]
     open_report(page, path, PHONE)
-    folded = page.locator("details.check:not([open])").first
+    first = page.locator("details.check:not([open])").first.get_attribute("id")
+    folded = page.locator(f"#{first}")  # by id: once open it no longer matches :not([open])
     body = folded.locator(".check-body")
     assert not body.is_visible()
     folded.locator("summary").click()
@@ -135,7 +149,7 @@ def test_folded_sections_open_on_click(page: Any, graded: dict[str, Any]) -> Non
         assert passed.locator("ul.passed-list").is_visible()
 
 
-def test_student_html_stays_inert(page: Any, graded: dict[str, Any]) -> None:
+def test_student_html_stays_inert(page: Any, graded: Graded) -> None:
     path, result = graded["relu/hostile"]
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
@@ -146,4 +160,21 @@ def test_student_html_stays_inert(page: Any, graded: dict[str, Any]) -> None:
     page.locator("details").evaluate_all("ds => ds.forEach(d => d.open = true)")
     text = page.evaluate("document.body.innerText")
     assert "<script>window.__attacked = 1</script>" in text  # shown as text, not run
-    assert any(e.kind == "error" for e in result.cells)
+    # The cell's event knows its line (CellEvent.line), and the report highlights it.
+    assert [e.line for e in result.cells if e.kind == "error"] == [1]
+    assert "raise RuntimeError" in page.locator("ol.cells .hl").first.inner_text()
+
+
+def test_skipped_lines_are_numbered_in_their_cell(graded: Graded) -> None:
+    _, result = graded["relu/colab"]
+    skipped = {(e.cell, e.line) for e in result.cells if e.kind == "skipped"}
+    assert skipped and all(line >= 1 for _, line in skipped)
+
+
+def test_printing_opens_every_fold(page: Any, graded: Graded) -> None:
+    path, _ = graded["backprop/relu_derivative"]
+    open_report(page, path, DESKTOP)
+    folded = page.locator("details:not([open]) > :not(summary)")
+    assert folded.count() > 0 and not folded.first.is_visible()
+    page.emulate_media(media="print")  # paper cannot be clicked
+    assert all(folded.nth(n).is_visible() for n in range(folded.count()))
