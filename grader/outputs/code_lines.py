@@ -21,6 +21,7 @@ _RAISED_AT = re.compile(r"\bcell (\d+), line (\d+)\b")
 _UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 _DID_YOU_MEAN = re.compile(r"Did you mean `(\w+)`")
 _CALLED = re.compile(r"^\s*(?:[\w.]+\.)?(\w+)\(")  # "backward_pass(x, ...)" at a message's start
+_RETURNED = re.compile(r"^\s*[\w.]+\([^)]*\)(?:\[[^\]]*\])?\s+(?:for [^;]*\s)?returned\b")
 _KEY = re.compile(r"\[\s*[\"'](\w+)[\"']\s*\]")  # ["dW2"]
 _COMPUTES = re.compile(r"the line that computes (\w+)")
 _NAMED_LINE = re.compile(r"\b([A-Za-z_]\w+) = (?!\d)")  # "Look at ..., dS2 = dA2 * ..."
@@ -118,8 +119,10 @@ def _computing_lines(message: str, cells: dict[int, NotebookCell]) -> list[tuple
                 rf"""(\[\s*["']{key}["']\s*\]\s*=(?!=))|(^\s*{key}\s*=(?!=))|(["']{key}["']\s*:)"""
             )
             hits = [n for n in body if target.search(cell.lines[n - 1])]
-        else:
+        elif _RETURNED.match(head):  # the value it returns is wrong: where it returns
             hits = [n for n in body if re.match(r"\s*return\b", cell.lines[n - 1])]
+        else:  # what it does is wrong (zero_grad never called): the function it is in
+            hits = [body[0]]
         # The lines the diagnosis points at by their formula ("dS2 = dA2 * ..."): of each
         # name, the last assignment before the value's own line (the one that feeds it).
         until = min(hits, default=body[-1])

@@ -118,6 +118,14 @@ def test_misspelled_function_highlights_the_suggested_definition(tmp_path: Path)
     assert relevant_lines(message, cells) == {5: {1}}
 
 
+def test_a_function_that_does_the_wrong_thing_is_shown_from_its_def(tmp_path: Path) -> None:
+    cells = read_cells(notebook(tmp_path))
+    wrong_value = "backward_pass(x, y_true, params) returned 3; expected 4."
+    assert relevant_lines(wrong_value, cells) == {4: {10}}  # its return statement
+    wrong_act = "backward_pass(x, y_true, params) called optimizer.step() 0 times."
+    assert relevant_lines(wrong_act, cells) == {4: {1}}  # not its return: its def
+
+
 def test_long_cells_are_cut_around_the_highlight(tmp_path: Path) -> None:
     long = [f"x{n} = {n}" for n in range(1, 61)]
     cells_json = [{"cell_type": "code", "execution_count": 1, "source": "\n".join(long)}]
