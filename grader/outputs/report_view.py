@@ -322,7 +322,7 @@ def _cell_items(events: list[CellEvent], cells: dict[int, NotebookCell]) -> list
             )
         line = event.line or _legacy_line(event)
         # Inside the cell's own item, "cell 3" is "this cell".
-        own = re.sub(rf"\b(?:in )?cell {event.cell}\b(?!,)", _("this cell"), event.summary)
+        own = re.sub(rf"\bcell {event.cell}\b(?!, line)", _("this cell"), event.summary)
         summary = student_message(_LINE_PREFIX.sub("", own), cells)
         words = _(cell_kind_words(event.kind))
         where = _("Line {line}").format(line=line) if line else _("The cell")

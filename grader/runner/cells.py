@@ -106,6 +106,7 @@ class LiveNotebook:
                     CellEventKind.SKIPPED,
                     f"line {cell.first_line} not run: it uses `{broken[0]}`, which "
                     f"{self._unmade[broken[0]]} would have made, but that line failed",
+                    line=cell.first_line,
                 )
                 self._unmade.update(dict.fromkeys(cell.makes, self._unmade[broken[0]]))
                 continue
@@ -156,7 +157,10 @@ class LiveNotebook:
                 "run for this assignment, and a statement that runs this long is taken for "
                 "training"
             )
-        self._record(cell, CellEventKind.TIMEOUT, summary, "The rest of the notebook still ran.")
+        line = 0 if cell.budget is None else cell.first_line  # a piece: the line it starts on
+        self._record(
+            cell, CellEventKind.TIMEOUT, summary, "The rest of the notebook still ran.", line
+        )
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
