@@ -272,7 +272,14 @@ def test_cell_events_are_grouped_per_cell_with_their_line(tmp_path: Path) -> Non
     result = result_with(path, [])
     result.cells = [
         CellEvent(2, "skipped", "line 1 not run: shell commands", "!pip x", "!pip x", line=1),
-        CellEvent(2, "skipped", "line 1 not run: %cd", "%cd x", "%cd x", line=1),
+        CellEvent(
+            2,
+            "skipped",
+            "line 2 not run: it uses `p`, which line 1 of cell 2 would have made",
+            "",
+            "",
+            line=2,
+        ),
         CellEvent(4, "error", "NameError: name 'dS3' is not defined", IPYTHON_TRACEBACK, "", 6),
     ]
     items = build_view(result).cells
@@ -280,7 +287,7 @@ def test_cell_events_are_grouped_per_cell_with_their_line(tmp_path: Path) -> Non
     assert items[0].label == "cell [3] (`import numpy as np`)"
     assert items[0].lines == [
         "Line 1 skipped while grading: shell commands",
-        "Line 1 skipped while grading: %cd",
+        "Line 2 skipped while grading: it uses `p`, which line 1 of this cell would have made",
     ]
     assert not items[0].serious and items[1].serious
     assert items[1].code is not None
