@@ -155,7 +155,12 @@ def _grade(
     definitions = where_defined(sources + raw, notes)
     skipped = [
         CellEvent(
-            n.cell, CellEventKind.SKIPPED, f"line {n.line} not run: {n.reason}", n.text, n.text
+            n.cell,
+            CellEventKind.SKIPPED,
+            f"line {n.line} not run: {n.reason}",
+            n.text,
+            n.text,
+            line=n.line,
         )
         for n in notes
     ]

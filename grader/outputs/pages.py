@@ -10,9 +10,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from grader.checks import _i18n
-from grader.outputs.wording import cell_kind_words, format_points
+from grader.outputs.wording import cell_kind_words, check_label, format_points
 
-__all__ = ["TEMPLATES_DIR", "breakable", "template_environment"]
+__all__ = ["TEMPLATES_DIR", "breakable", "code_marks", "template_environment"]
+
+_BACKTICKS = re.compile(r"`([^`\n]+)`")
+
+
+def code_marks(text: str) -> Markup:
+    """Messages quote code in backticks (`relu`): shown as code. The text is escaped first,
+    so nothing in it becomes markup but the <code> elements made here."""
+    return Markup(_BACKTICKS.sub(r"<code>\1</code>", str(escape(text))))
 
 
 def _templates_dir() -> Path:
@@ -47,6 +55,8 @@ def template_environment() -> Environment:
     env.filters["points"] = format_points
     env.filters["breakable"] = breakable
     env.filters["cell_kind"] = cell_kind_words
+    env.filters["code_marks"] = code_marks
+    env.filters["check_label"] = check_label
     return env
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from grader.checks._i18n import N_
 from grader.checks._i18n import gettext as _
 from grader.grading.results import CheckResult, SubmissionResult
@@ -11,6 +13,7 @@ __all__ = [
     "NOT_CHECKED",
     "cell_kind_words",
     "cell_problems",
+    "check_label",
     "check_text",
     "first_line",
     "format_points",
@@ -108,3 +111,17 @@ def check_text(check: CheckResult) -> str:
     if check.outcome == "error":
         return f"{NOT_CHECKED}\n\nDetails for the course staff:\n{check.message}".rstrip()
     return "" if check.passed else check.message
+
+
+_TEST_ID = re.compile(r"^(?:test_)?([A-Za-z_]\w*?)(?:\[(.*)\])?$")
+
+
+def check_label(check: CheckResult) -> str:
+    """A check's name for a student: its description; a bare test id ("test_gradient[dW2]",
+    what a check without a docstring is described by) said in words ("gradient (dW2)")."""
+    text = check.description or check.name
+    match = _TEST_ID.match(text) if text == check.name else None
+    if match is None:
+        return text
+    words = match.group(1).replace("_", " ")
+    return f"{words} ({match.group(2)})" if match.group(2) else words

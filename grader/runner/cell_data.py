@@ -20,6 +20,9 @@ class CellEvent:
     summary: str  # one line for tables
     detail: str = ""  # traceback lines, skipped text, ...
     source_head: str = ""  # the cell's first line, to help find it
+    # The 1-based line of the cell the event is about (the line that raised, the line not
+    # run); 0 for the whole cell or when it is not known. Reports quote it from the source.
+    line: int = 0
 
 
 @dataclass(frozen=True)

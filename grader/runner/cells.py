@@ -40,6 +40,7 @@ MAX_RESTARTS = 5
 AFTER_RESTART = N_("the cells before this one were run again, and grading went on after it.")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+_TOP_FRAME = re.compile(r"^Cell In\s*\[\d*\], line (\d+)", re.M)  # IPython: the cell's own frame
 _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper recorded
 
 
@@ -111,6 +112,7 @@ class LiveNotebook:
                         "line {line} not run: it uses `{name}`, which {where} would have made, "
                         "but that line failed"
                     ).format(line=cell.first_line, name=broken[0], where=self._unmade[broken[0]]),
+                    line=cell.first_line,
                 )
                 self._unmade.update(dict.fromkeys(cell.makes, self._unmade[broken[0]]))
                 continue
@@ -169,8 +171,9 @@ class LiveNotebook:
                 "line {line} was stopped after {seconds} s: only definitions run for this "
                 "assignment, and a statement that runs this long is taken for training"
             ).format(line=cell.first_line, seconds=f"{cell.budget:g}")
+        line = 0 if cell.budget is None else cell.first_line  # a piece: the line it starts on
         rest = _("The rest of the notebook still ran.")
-        self._record(cell, CellEventKind.TIMEOUT, summary, rest)
+        self._record(cell, CellEventKind.TIMEOUT, summary, rest, line)
 
     def _record_error(self, cell: CodeCell, reply: dict[str, Any]) -> None:
         ename, evalue = reply.get("ename", "Error"), reply.get("evalue", "")
@@ -187,7 +190,9 @@ class LiveNotebook:
             return
         hit = classify_error(ename, evalue, self.session.limits)
         if hit is None:
-            self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail)
+            top = _TOP_FRAME.search(detail)
+            line = cell.first_line - 1 + int(top.group(1)) if top else 0
+            self._record(cell, CellEventKind.ERROR, f"{ename}: {evalue}"[:300], detail, line)
             return
         if hit.restart:  # the cell's variables or processes may still hold what it took
             detail = f"The kernel was restarted to free it; {AFTER_RESTART}\n\n{detail}"
@@ -294,8 +299,10 @@ class LiveNotebook:
                 found.append((by_position[position], record))
         return found
 
-    def _record(self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "") -> None:
-        event = CellEvent(cell.position, kind, summary, detail, cell.head)
+    def _record(
+        self, cell: CodeCell, kind: CellEventKind, summary: str, detail: str = "", line: int = 0
+    ) -> None:
+        event = CellEvent(cell.position, kind, summary, detail, cell.head, line)
         self.events.append(event)
         if kind not in _NOT_FAILURES:
             self._failures.append((cell, event))

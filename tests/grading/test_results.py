@@ -60,6 +60,7 @@ EXPECTED_JSON = {
             "summary": "NameError: x",
             "detail": "",
             "source_head": "print(x)",
+            "line": 0,
         },
         {
             "cell": 3,
@@ -67,6 +68,7 @@ EXPECTED_JSON = {
             "summary": "ran out of memory",
             "detail": "",
             "source_head": "",
+            "line": 0,
         },
     ],
     "duration": 1.5,

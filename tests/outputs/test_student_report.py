@@ -39,10 +39,11 @@ def visible_text(markup: str) -> str:
 
 
 def check_block(markup: str, needle: str) -> str:
-    """The <tbody> of the checks table that contains ``needle``."""
-    blocks = [b for b in markup.split("<tbody>")[1:] if needle in b]
+    """The folded <details> of the checks section that contains ``needle``."""
+    section = markup.split('<section class="checks">')[1].split("</section>")[0]
+    blocks = [b for b in section.split("<details")[1:] if needle in b]
     assert len(blocks) == 1, needle
-    return blocks[0].split("</tbody>")[0]
+    return blocks[0].split("</details>")[0]
 
 
 def pre_blocks(markup: str) -> list[str]:
@@ -67,10 +68,8 @@ def test_report_shows_title_score_and_percentage() -> None:
 def test_report_lists_every_check_with_points_and_badge() -> None:
     markup = render_report(graded_result())
     expected = {
-        "relu returns 0 for negative inputs": ("2 / 2", "Passed"),
         "relu keeps positive values": ("0 / 2", "Failed"),
         "gradient matches autograd": ("0.5 / 1", "Failed"),
-        "relu_shape_only_name": ("3 / 3", "Passed"),  # no description: the name is shown
         "relu keeps the dtype": ("0 / 2", "Not checked"),
     }
     for label, (points, badge) in expected.items():
@@ -83,31 +82,42 @@ def test_report_lists_every_check_with_points_and_badge() -> None:
     for label, (_, badge) in expected.items():
         block = visible_text(check_block(markup, label))
         assert not any(other in block for other in others - {badge}), label
+    # The passed checks are folded into one line, each listed inside it.
+    passed = visible_text(check_block(markup, "2 checks passed"))
+    assert "relu returns 0 for negative inputs" in passed
+    assert "relu shape only name" in passed  # no description: the name said in words
+    assert "relu_shape_only_name" not in markup
+    assert "2 of 5 checks failed; 1 could not be checked" in visible_text(markup)
 
 
 def test_hidden_checks_are_labelled() -> None:
     markup = render_report(graded_result())
     assert ">hidden<" in check_block(markup, "gradient matches autograd")
-    assert ">hidden<" in check_block(markup, "relu_shape_only_name")
     assert ">hidden<" not in check_block(markup, "relu keeps positive values")
+    passed = check_block(markup, "2 checks passed")
+    assert re.search(r"relu shape only name <span class=\"tag\">hidden</span>", passed)
 
 
 def test_failure_message_is_escaped_and_keeps_its_layout() -> None:
     markup = render_report(graded_result())
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
     assert "<script" not in markup.lower()
-    # The exact multi-line message, indentation included, sits in a <pre> block.
-    assert FAIL_MESSAGE in pre_blocks(markup)
-    assert HIDDEN_MESSAGE in pre_blocks(markup)
-    # Passed checks have no message block.
-    assert "<pre>" not in check_block(markup, "relu returns 0 for negative inputs")
+    # The message's lines after its headline keep their layout in the "what to fix" entry.
+    body = re.search(r'<p class="diagnosis">(.*?)</p>', markup, flags=re.S)
+    assert body is not None
+    assert html.unescape(body.group(1)) == FAIL_MESSAGE.split("\n", 1)[1]
+    # Printed once: the check's own fold points to the entry instead of repeating it.
+    assert markup.count("expected: [0.0, 0.5, 3.0]") == 1
+    assert "What to fix first" in visible_text(check_block(markup, "relu keeps positive values"))
+    assert HIDDEN_MESSAGE.split("\n", 1)[0] in visible_text(markup)
 
 
 def test_grader_error_is_not_blamed_on_the_student() -> None:
     markup = render_report(graded_result())
     block = visible_text(check_block(markup, "relu keeps the dtype"))
-    assert "could not be checked (problem in the grader, not your code)" in block
+    assert "could not be checked (a problem in the grader, not your code)" in block
     assert "Failed" not in block
+    assert "check_dtype" not in markup  # the grader's own error is for the course staff
 
 
 def test_student_text_is_escaped_everywhere() -> None:
@@ -117,34 +127,38 @@ def test_student_text_is_escaped_everywhere() -> None:
     result.cells[0].source_head = XSS
     result.cells[0].detail = XSS
     result.checks[0].description = XSS
+    result.checks[1].message = f"`{XSS}` <img src=x onerror=alert(2)>"
     markup = render_report(result)
     assert "<script" not in markup.lower()
     assert "<img" not in markup
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;.ipynb" in markup
+    assert "<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>" in markup
 
 
 def test_cell_events_are_listed_in_words() -> None:
     markup = render_report(graded_result())
     text = visible_text(markup)
     assert "Your notebook's cells" in text
-    for number, _kind, words in CELL_EVENTS:
-        assert f"Cell {number} {words}" in text
-    assert "<code>x = np.zeros(3)</code>" in markup
+    for _number, _kind, words in CELL_EVENTS:
+        assert f"The cell {words}" in text
+    # Without the notebook at hand, a cell is named by its first line.
+    assert "The cell that starts with x = np.zeros(3)" in text
     assert "<code>big = torch.zeros(10**12)</code>" in markup
-    assert "timed out after 30 s" in text
-    assert "Traceback (most recent call last):\n    x = np.zeros(3)\nNameError: np" in pre_blocks(
-        markup
-    )
+    assert "timed out: timed out after 30 s" in text
+    assert "x = np.zeros(3)\nNameError: np" in pre_blocks(markup)[-1]
 
 
 def test_unknown_cell_kind_is_shown_as_is() -> None:
     result = graded_result()
     result.cells = [CellEvent(2, "mystery", "something odd")]
-    assert "Cell 2 mystery" in visible_text(render_report(result))
+    assert "The cell mystery: something odd" in visible_text(render_report(result))
 
 
 def test_footer_shows_mode_seed_time_version_and_duration() -> None:
-    text = visible_text(render_report(graded_result()))
+    result = graded_result()
+    result.sandbox, result.notes = "none", ["The sandbox was off (no bwrap): resource limits."]
+    text = visible_text(render_report(result))
+    assert "sandbox" not in text.lower()  # for the instructor's outputs only
     assert "graded: all checks" in text
     assert "random inputs were drawn with seed 424242; the same seed reproduces this grade" in (
         text.lower()
@@ -179,6 +193,7 @@ def test_ungradable_report_shows_reason_and_what_to_do() -> None:
     ) in text
     assert "Could not be graded" in text
     assert "hw1 (1).ipynb" in text
+    assert "seed" not in text.lower()  # nothing was drawn: no seed to reproduce
 
 
 def test_error_report_keeps_a_multi_line_reason() -> None:
