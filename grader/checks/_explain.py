@@ -167,16 +167,12 @@ def _difference_message(
         f"difference is {_num(distance[worst])} at index {worst}: "
         f"expected {_num(e[worst])}, got {_num(a[worst])}."
     ]
-    patterns = []
-    with np.errstate(all="ignore"):
-        numeric = {k: v[differs] for k, v in same_shape.items() if v.dtype.kind in "biuf"}
-        for name, at in numeric.items():
-            if np.all(at == 0):
-                patterns.append(f"where {name} == 0 exactly (check what you return at 0)")
-            elif np.all(at < 0):
-                patterns.append(f"where {name} < 0")
-            elif np.all(at > 0):
-                patterns.append(f"where {name} > 0")
+    patterns = [
+        f"where {name} {condition}"
+        for name, values in same_shape.items()
+        if values.dtype.kind in "biuf"
+        if (condition := _separating(values, differs)) is not None
+    ]
     if patterns:
         lines.append(f"{'All of them are' if count > 1 else 'It is'} {' and '.join(patterns)}.")
     if count > 1 or same_shape:
@@ -184,6 +180,29 @@ def _difference_message(
         lines.append("For example:")
         lines.extend(f"  {_example(index, a, e, same_shape)}" for index in positions)
     return "\n".join(lines)
+
+
+# Conditions on an input that may explain which elements are wrong, with the words for them.
+_CONDITIONS = (
+    ("== 0 exactly (check what you return at 0)", np.equal),
+    ("< 0", np.less),
+    ("> 0", np.greater),
+)
+
+
+def _separating(values: np.ndarray, differs: np.ndarray) -> str | None:
+    """The conditions on ``values`` that hold for every wrong element and for none of the
+    right ones. A condition that the right elements meet too (every grad_output > 0, right
+    or wrong) says nothing about the mistake and would send the student the wrong way; so
+    does one with no right element to set the wrong ones apart from."""
+    if differs.all():
+        return None
+    with np.errstate(all="ignore"):
+        for words, test in _CONDITIONS:
+            holds = test(values, 0)
+            if np.all(holds[differs]) and not np.any(holds[~differs]):
+                return words
+    return None
 
 
 def _example(index: tuple[int, ...], a: np.ndarray, e: np.ndarray, same_shape: _Inputs) -> str:

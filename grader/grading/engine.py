@@ -197,6 +197,10 @@ def run_checks(
         "no:cacheprovider",
         "-p",
         "no:terminal",
+        # Installed for the browser tests, it wraps every test in a soft-assertion scope,
+        # which fails checks run from inside another pytest (the in-process tests).
+        "-p",
+        "no:playwright",
     ]
     with _importable(assignment):
         code = pytest.main(args, plugins=[plugin])
