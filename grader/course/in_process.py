@@ -11,12 +11,13 @@ support files, as a kernel's would.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from grader.grading.neutralize import neutralize
 from grader.grading.notebook_file import read_notebook
 from grader.runner.cell_data import CodeCell
 
-__all__ = ["Ran", "run_in_process"]
+__all__ = ["Ran", "quiet", "run_in_process"]
 
 
 @dataclass
@@ -74,6 +75,13 @@ def run_in_process(assignment: Assignment, notebook: Path) -> Iterator[Ran]:
             sys.path.remove(scratch)
 
 
+@contextmanager
+def quiet() -> Iterator[None]:
+    """What the notebook prints goes nowhere: validate's output is its findings."""
+    with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+        yield
+
+
 def _namespace() -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__main__"}
     try:  # Jupyter's built-in display(); a notebook may call it
@@ -88,6 +96,7 @@ def _namespace() -> dict[str, Any]:
 def _run_cell(cell: CodeCell, name: str, ran: Ran) -> None:
     try:
         code = compile(cell.source, f"{name}, cell {cell.position}", "exec")
-        exec(code, ran.namespace)  # noqa: S102 - the instructor's own notebook
+        with quiet():
+            exec(code, ran.namespace)  # noqa: S102 - the instructor's own notebook
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - a cell's error is recorded
         ran.errors.append((cell.position, f"{type(exc).__name__}: {exc}"))

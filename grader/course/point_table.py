@@ -14,7 +14,7 @@ from pathlib import Path
 from grader.grading.assignment import Assignment
 from grader.grading.results import CheckResult
 
-__all__ = ["PointRow", "format_table", "missing_points", "point_rows"]
+__all__ = ["PointRow", "format_table", "missing_points", "point_rows", "points_markers"]
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,12 @@ class PointRow:
     cases: int  # 1, or the number of parametrised cases
     each: float  # the points of one case
     total: float
+    marker: str = ""  # as written, e.g. "points(4, shared=True)"; '' when not found
 
 
-def point_rows(results: list[CheckResult]) -> list[PointRow]:
-    """One row per check function, in the order the checks ran."""
+def point_rows(results: list[CheckResult], markers: dict[str, str] | None = None) -> list[PointRow]:
+    """One row per check function, in the order the checks ran; ``markers``: each check's
+    points marker as written (``points_markers``)."""
     groups: dict[tuple[str, bool], list[CheckResult]] = {}
     for result in results:
         groups.setdefault((result.name.split("[")[0], result.hidden), []).append(result)
@@ -35,9 +37,9 @@ def point_rows(results: list[CheckResult]) -> list[PointRow]:
     for (name, hidden), cases in groups.items():
         total = sum(case.max_points for case in cases)
         parametrised = len(cases) > 1 or "[" in cases[0].name
-        rows.append(
-            PointRow(name, hidden, len(cases) if parametrised else 1, cases[0].max_points, total)
-        )
+        count = len(cases) if parametrised else 1
+        marker = (markers or {}).get(name, "")
+        rows.append(PointRow(name, hidden, count, cases[0].max_points, total, marker))
     return rows
 
 
@@ -47,7 +49,11 @@ def format_table(rows: list[PointRow]) -> str:
     for row in rows:
         points = _num(row.total)
         if row.cases > 1:
-            points += f" ({row.cases} cases x {_num(row.each)}: each case carries the points)"
+            points += f" = {row.cases} cases x {_num(row.each)}"
+            if "shared" in row.marker:
+                points += f" ({row.marker} splits its points over the cases)"
+            elif row.marker:
+                points += f" ({row.marker} gives each case its points)"
         lines.append((row.check, "hidden" if row.hidden else "visible", points))
     visible = sum(row.total for row in rows if not row.hidden)
     hidden = sum(row.total for row in rows if row.hidden)
@@ -59,16 +65,37 @@ def format_table(rows: list[PointRow]) -> str:
     )
 
 
+def points_markers(assignment: Assignment) -> dict[str, str]:
+    """Each check function's points marker as written (``points(4, shared=True)``)."""
+    found = {}
+    for path in (*assignment.checks, *assignment.hidden_checks):
+        tree = _parse(path)
+        if tree is None:
+            continue
+        for _, node in _tests(tree):
+            for decorator in node.decorator_list:
+                if _is_points(decorator):
+                    text = ast.unparse(decorator)
+                    found[node.name] = text[text.index("points") :]
+    return found
+
+
+def _parse(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return None  # loading the checks reports it, in pytest's words
+
+
 def missing_points(assignment: Assignment) -> list[str]:
     """The checks (``file::test``) written without ``@pytest.mark.points(n)`` on the function,
     its class or the module's ``pytestmark``, read from the files' AST. Loading the checks
     stops at the first; this names them all."""
     found = []
     for path in (*assignment.checks, *assignment.hidden_checks):
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue  # loading the checks reports it
+        tree = _parse(path)
+        if tree is None:
+            continue
         module_marked = _module_marked(tree)
         for scope, node in _tests(tree):
             if not (module_marked or _marked(node) or (scope is not None and _marked(scope))):

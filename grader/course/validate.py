@@ -27,8 +27,8 @@ from grader.course.assign import has_markers, read_solution, template_bytes
 from grader.course.bundle import bundle
 from grader.course.expect import check_expected, read_expected
 from grader.course.import_rule import forbidden_imports
-from grader.course.in_process import run_in_process
-from grader.course.point_table import PointRow, missing_points, point_rows
+from grader.course.in_process import quiet, run_in_process
+from grader.course.point_table import PointRow, missing_points, point_rows, points_markers
 from grader.course.wheel import WheelError
 from grader.grading.assignment import Assignment, AssignmentError
 from grader.grading.engine import CheckSuiteError, GradingOptions, grade_notebook, run_checks
@@ -136,7 +136,8 @@ def _grade_solution(
 def _in_process(assignment: Assignment, namespace: dict[str, object]) -> _Grade:
     def grade(seed: int) -> list[CheckResult]:
         transport = InProcessTransport(namespace)
-        return run_checks(assignment, transport, seed=seed, include_hidden=True)
+        with quiet():
+            return run_checks(assignment, transport, seed=seed, include_hidden=True)
 
     return grade
 
@@ -168,7 +169,7 @@ def _judge_solution(grade: _Grade, seeds: int, report: Validation) -> bool:
     except CheckSuiteError as exc:
         report.add("checks", f"the checks could not run: {exc}")
         return False
-    report.table = point_rows(runs[0]) if runs else []
+    report.table = point_rows(runs[0], points_markers(report.assignment)) if runs else []
     for name, cases in failing.items():
         seeds_text = ", ".join(str(seed) for seed, _ in cases)
         plural = "s" if len(cases) > 1 else ""

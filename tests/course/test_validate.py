@@ -142,14 +142,21 @@ def test_a_parametrised_check_shows_each_case_s_points(tmp_path: Path) -> None:
         "def test_each(notebook, k):\n"
         "    expect_array(notebook.call('sigmoid', Z).value, SIGMOID_Z, what='s')\n",
     )
+    add_check(
+        folder,
+        "\n\n@pytest.mark.points(2, shared=True)\n@pytest.mark.parametrize('k', [0, 1, 2, 3])\n"
+        "def test_split(notebook, k):\n"
+        "    expect_array(notebook.call('sigmoid', Z).value, SIGMOID_Z, what='s')\n",
+    )
     report = run(folder)
     assert report.findings == []
     row = next(row for row in report.table if row.check == "test_each")
     assert (row.cases, row.each, row.total) == (3, 1.0, 3.0)
     table = format_table(report.table)
     assert "test_each" in table
-    assert "3 (3 cases x 1: each case carries the points)" in table
-    assert table.splitlines()[-1].split() == ["total", "6", "(visible", "5,", "hidden", "1)"]
+    assert "3 = 3 cases x 1 (points(1) gives each case its points)" in table
+    assert "2 = 4 cases x 0.5 (points(2, shared=True) splits its points over the cases)" in table
+    assert table.splitlines()[-1].split() == ["total", "8", "(visible", "7,", "hidden", "1)"]
 
 
 def test_a_template_edited_by_hand_is_named(tmp_path: Path) -> None:
@@ -168,3 +175,19 @@ def test_a_missing_template_is_named(tmp_path: Path) -> None:
     folder = new_assignment("demo", tmp_path)
     found = texts(run(folder), "template")
     assert found == ["there is no template notebook: run nngrade assign on the solution"]
+
+
+@pytest.mark.kernel
+def test_a_solution_that_cannot_run_here_is_graded_in_kernels(tmp_path: Path) -> None:
+    folder = new_assignment("demo", tmp_path)
+    nb = nbformat.read(folder / "solution.ipynb", as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell("%load_ext autoreload"))  # IPython only
+    nbformat.write(nb, folder / "solution.ipynb")
+    assign(folder)
+    report = run(folder, seeds=2)
+    assert report.findings == []
+    assert report.notes == [
+        "The solution's cell 2 cannot run in this process (SyntaxError: invalid syntax "
+        "(solution.ipynb, cell 2, line 1)): graded in a kernel, one per seed."
+    ]
+    assert [row.check for row in report.table] == ["test_sigmoid_values", "test_sigmoid_extremes"]
