@@ -94,11 +94,13 @@ def make_template(solution: NotebookNode, assignment: Assignment | None) -> Note
             answer = _answer(cell.source, position)
             if answer is not None:
                 above = nb.cells[position - 2] if position > 1 else None
-                prompt = above.source if above is not None and above.cell_type == "markdown" else ""
+                prompt = _prompt(above, position - 1)
                 cell = _answer_cell(cell, answer, prompt)
         cell.pop("attachments", None)  # a pasted image of the model answer stays behind
         cells.append(cell)
     nb.cells = cells
+    # Widget state saved with the solution holds what its cells displayed.
+    nb.metadata.pop("widgets", None)
     if assignment is not None:
         stamp = Stamp(
             assignment.name, student_version(assignment), nngrade_version(), assignment.requires
@@ -195,6 +197,14 @@ def _answer(source: str, position: int) -> _Answer | None:
     except ValueError:
         raise AssignError(f"cell {position}: points={match['points']} is not a number") from None
     return _Answer(match["id"], int(value) if value.is_integer() else value)
+
+
+def _prompt(above: NotebookNode | None, position: int) -> str:
+    """The question of a written answer: the markdown cell above it, unless that is itself
+    a model answer (which must never reach the template)."""
+    if above is None or above.cell_type != "markdown":
+        return ""
+    return "" if _answer(above.source, position) is not None else str(above.source)
 
 
 def _answer_cell(cell: NotebookNode, answer: _Answer, prompt: str) -> NotebookNode:

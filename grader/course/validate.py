@@ -79,13 +79,20 @@ def validate(
     expected = read_expected(expect) if expect is not None else []
     report = Validation(assignment)
     for item in forbidden_imports(assignment):
-        report.add("imports", f"{item} (a visible check may import neither)")
+        report.add("imports", f"{item}, which students do not get: move the check to a hidden file")
     for check in missing_points(assignment):
         report.add("points", f"{check} has no @pytest.mark.points(n)")
     if assignment.solution is None or not assignment.solution.is_file():
         report.add("solution", "the assignment has no solution notebook ('solution' in its toml)")
-    elif not report.findings:  # checks that cannot load would only fail each seed alike
-        _grade_solution(assignment, assignment.solution, seeds, kernel, report, say)
+    else:
+        if any(finding.kind == "points" for finding in report.findings):
+            report.notes.append(
+                "The solution and the template were not graded: a check without points "
+                "stops the checks from loading."
+            )
+        else:
+            _grade_solution(assignment, assignment.solution, seeds, kernel, report, say)
+        _check_template_file(assignment, assignment.solution, report)
     if any(finding.kind == "imports" for finding in report.findings):
         report.notes.append("The bundle was not built: nngrade bundle refuses these imports.")
     else:
@@ -118,7 +125,6 @@ def _grade_solution(
             if template is not None and template.is_file():
                 with run_in_process(assignment, template) as ran:
                     _judge_template(_in_process(assignment, ran.namespace), report)
-            _check_template_file(assignment, solution, report)
             return
         cell, text = errors[0]
         report.notes.append(
@@ -130,7 +136,6 @@ def _grade_solution(
         return
     if template is not None and template.is_file():
         _judge_template(_in_kernel(assignment, template), report)
-    _check_template_file(assignment, solution, report)
 
 
 def _in_process(assignment: Assignment, namespace: dict[str, object]) -> _Grade:

@@ -115,6 +115,18 @@ def test_a_written_answer_becomes_a_question_with_its_prompt() -> None:
     assert "slope there is 0" not in json.dumps(template)
 
 
+def test_a_model_answer_above_an_answer_is_never_its_prompt() -> None:
+    nb = notebook(
+        md("Two questions."),
+        md("<!-- ANSWER id=a points=1 -->\nMODEL ANSWER A"),
+        md("<!-- ANSWER id=b points=1 -->\nMODEL ANSWER B"),
+    )
+    nb.metadata["widgets"] = {"state": "MODEL ANSWER C"}
+    template = make_template(nb, None)
+    assert template.cells[2].metadata[METADATA_KEY]["answer"]["prompt"] == ""
+    assert "MODEL ANSWER" not in json.dumps(template)
+
+
 @pytest.mark.parametrize(
     ("source", "words"),
     [
