@@ -9,7 +9,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from click.testing import CliRunner
 
+from grader.cli.commands import main
+from grader.course.assign import template_bytes
+from grader.course.scaffold import new_assignment
+from grader.grading.assignment import Assignment
 from tests.course_samples import student_env
 
 # A known mistake of the course's own: the sign of the exponent.
@@ -95,3 +100,67 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert [run.returncode for run in runs] == [2, 2, 2]
     assert "exists already" in runs[0].stderr
     assert "not a usable assignment name" in runs[1].stderr
+
+
+def broken(tmp_path: Path, extra: str) -> Path:
+    """The scaffold with ``extra`` appended to its visible checks, and its template made."""
+    folder = new_assignment("demo", tmp_path)
+    check = folder / "test_demo.py"
+    check.write_text(check.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    (folder / "template.ipynb").write_bytes(
+        template_bytes(folder / "solution.ipynb", Assignment.load(folder))
+    )
+    return folder
+
+
+FREE_AND_FLAKY = '''
+import os
+
+import demo_reference
+
+
+@pytest.mark.points(1)
+def test_free(notebook):
+    """pays whatever the notebook"""
+
+
+@pytest.mark.points(1)
+def test_coin(notebook):
+    """passes on every other run"""
+    runs = int(os.environ.get("NNGRADE_TEST_RUNS", "0")) + 1
+    os.environ["NNGRADE_TEST_RUNS"] = str(runs)
+    assert runs % 2
+'''
+
+
+def test_validate_names_each_problem_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NNGRADE_TEST_RUNS", "0")
+    folder = broken(tmp_path, FREE_AND_FLAKY)
+    run = CliRunner().invoke(main, ["validate", str(folder), "--seeds", "2"])
+    assert run.exit_code == 1, run.output
+    problems = run.output.split("problems found:\n")[1].splitlines()
+    assert problems[0].startswith(
+        "  imports: test_demo.py, line 23: imports demo_reference, an instructor-only package"
+    )
+    kinds = {line.split(":")[0].strip() for line in problems}
+    assert kinds == {"imports", "solution", "flaky", "template"}
+    assert any(
+        line.startswith("  template: test_free gives the template 1 of 1") for line in problems
+    )
+    assert any(line.startswith("  flaky: test_coin was ") for line in problems)
+    assert any(
+        line.startswith("  solution: test_coin does not pass the solution on seed 1")
+        for line in problems
+    )
+    rows = [line.split() for line in run.output.splitlines()]
+    assert ["test_free", "visible", "1"] in rows
+
+
+def test_validate_names_checks_without_points(tmp_path: Path) -> None:
+    folder = broken(tmp_path, "\n\ndef test_unpaid(notebook):\n    pass\n")
+    run = CliRunner().invoke(main, ["validate", str(folder), "--seeds", "2"])
+    assert run.exit_code == 1, run.output
+    assert "  points: test_demo.py::test_unpaid has no @pytest.mark.points(n)" in run.output
+    assert "were not graded: a check without points stops the checks from loading" in run.output
