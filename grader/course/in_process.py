@@ -38,10 +38,6 @@ class Ran:
     namespace: dict[str, Any]
     errors: list[tuple[int, str]] = field(default_factory=list)  # (cell, "Error: message")
 
-    def unexpected(self) -> list[tuple[int, str]]:
-        """The errors other than a template's stubs (NotImplementedError)."""
-        return [(cell, text) for cell, text in self.errors if not text.startswith("NotImpl")]
-
 
 @contextmanager
 def run_in_process(assignment: Assignment, notebook: Path) -> Iterator[Ran]:

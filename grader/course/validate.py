@@ -112,30 +112,37 @@ def _grade_solution(
     report: Validation,
     say: Progress,
 ) -> None:
-    template = assignment.template
-    if not kernel:
-        with run_in_process(assignment, solution) as ran:
-            errors = ran.errors
-            if not errors:
-                say(f"Grading the solution in this process on {seeds} seeds")
-                grade = _in_process(assignment, ran.namespace)
-                if not _judge_solution(grade, seeds, report):
-                    return
-        if not errors:
-            if template is not None and template.is_file():
-                with run_in_process(assignment, template) as ran:
-                    _judge_template(_in_process(assignment, ran.namespace), report)
-            return
-        cell, text = errors[0]
-        report.notes.append(
-            f"The solution's cell {cell} cannot run in this process ({text}): graded in a "
-            "kernel, one per seed."
-        )
-    say(f"Grading the solution in kernels on {seeds} seeds")
-    if not _judge_solution(_in_kernel(assignment, solution), seeds, report):
+    if not kernel and _graded_in_process(assignment, solution, seeds, report, say):
         return
-    if template is not None and template.is_file():
+    say(f"Grading the solution in kernels on {seeds} seeds")
+    template = assignment.template
+    if _judge_solution(_in_kernel(assignment, solution), seeds, report) and (
+        template is not None and template.is_file()
+    ):
         _judge_template(_in_kernel(assignment, template), report)
+
+
+def _graded_in_process(
+    assignment: Assignment, solution: Path, seeds: int, report: Validation, say: Progress
+) -> bool:
+    """Grade the solution and the template here; False (with a note) when the solution
+    cannot run here, and kernels must grade it."""
+    with run_in_process(assignment, solution) as ran:
+        if ran.errors:
+            cell, text = ran.errors[0]
+            report.notes.append(
+                f"The solution's cell {cell} cannot run in this process ({text}): graded in "
+                "a kernel, one per seed."
+            )
+            return False
+        say(f"Grading the solution in this process on {seeds} seeds")
+        if not _judge_solution(_in_process(assignment, ran.namespace), seeds, report):
+            return True
+    template = assignment.template
+    if template is not None and template.is_file():
+        with run_in_process(assignment, template) as ran:
+            _judge_template(_in_process(assignment, ran.namespace), report)
+    return True
 
 
 def _in_process(assignment: Assignment, namespace: dict[str, object]) -> _Grade:
