@@ -67,7 +67,13 @@ def expect_array(
     inputs: Mapping[str, np.ndarray] | None = None,
     factor_hints: Mapping[float, str] | None = None,
 ) -> None:
-    """Raise CheckFailure explaining how ``actual`` differs from the array ``expected``."""
+    """Raise CheckFailure explaining how ``actual`` differs from the array ``expected``.
+
+    Values are compared as ``np.isclose(actual, expected, rtol, atol)``: by default
+    ``rtol=1e-6`` and ``atol=1e-8`` for float64; a float32 or float16 result within its own
+    rounding (1000 machine epsilons relative, 100 epsilons of the largest value absolute).
+    ``inputs`` (arrays of the expected shape) are shown beside wrong elements, and a
+    condition on one (``x < 0``) is named when it holds for exactly the wrong elements."""
     expected = np.asarray(expected)
     wanted = (
         _("an array of shape {shape}").format(shape=_shape(expected.shape))
@@ -130,7 +136,8 @@ def expect_scalar(
     """Raise CheckFailure explaining how ``actual`` differs from the number ``expected``.
 
     ``mistakes`` maps the explanation of a known mistake to the number it gives: a value
-    that is that number (and not ``expected``) is explained with it.
+    that is that number (and not ``expected``) is explained with it. Tolerances as in
+    ``expect_array``: ``rtol=1e-6``, ``atol=1e-8``, looser for a float32 or float16 result.
     """
     number = _("a single number")
     with _judging(what, actual, number):

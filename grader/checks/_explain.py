@@ -10,8 +10,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from grader.checks._i18n import N_, ngettext
 from grader.checks._i18n import gettext as _
-from grader.checks._i18n import ngettext
 from grader.checks.failures import CheckFailure
 from grader.checks.handles import ObjectHandle
 
@@ -227,19 +227,12 @@ def _difference_message(
             got=_num(a[worst]),
         )
     ]
-    patterns = []
-    with np.errstate(all="ignore"):
-        numeric = {k: v[differs] for k, v in same_shape.items() if v.dtype.kind in "biuf"}
-        for name, at in numeric.items():
-            if np.all(at == 0):
-                pattern = _("where {name} == 0 exactly (check what you return at 0)")
-            elif np.all(at < 0):
-                pattern = _("where {name} < 0")
-            elif np.all(at > 0):
-                pattern = _("where {name} > 0")
-            else:
-                continue
-            patterns.append(pattern.format(name=name))
+    patterns = [
+        _(words).format(name=name)
+        for name, values in same_shape.items()
+        if values.dtype.kind in "biuf"
+        if (words := _separating(values, differs)) is not None
+    ]
     if patterns:
         joined = _(" and ").join(patterns)
         lead = _("All of them are {where}.") if count > 1 else _("It is {where}.")
@@ -249,6 +242,29 @@ def _difference_message(
         lines.append(_("For example:"))
         lines.extend(f"  {_example(index, a, e, same_shape)}" for index in positions)
     return "\n".join(lines)
+
+
+# Conditions on an input that may explain which elements are wrong, with the words for them.
+_CONDITIONS = (
+    (N_("where {name} == 0 exactly (check what you return at 0)"), np.equal),
+    (N_("where {name} < 0"), np.less),
+    (N_("where {name} > 0"), np.greater),
+)
+
+
+def _separating(values: np.ndarray, differs: np.ndarray) -> str | None:
+    """The conditions on ``values`` that hold for every wrong element and for none of the
+    right ones. A condition that the right elements meet too (every grad_output > 0, right
+    or wrong) says nothing about the mistake and would send the student the wrong way; so
+    does one with no right element to set the wrong ones apart from."""
+    if differs.all():
+        return None
+    with np.errstate(all="ignore"):
+        for words, test in _CONDITIONS:
+            holds = test(values, 0)
+            if np.all(holds[differs]) and not np.any(holds[~differs]):
+                return words
+    return None
 
 
 def _example(index: tuple[int, ...], a: np.ndarray, e: np.ndarray, same_shape: _Inputs) -> str:

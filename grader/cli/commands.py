@@ -13,6 +13,7 @@ from click.core import ParameterSource
 from grader.batch.check import CheckError, check_notebook
 from grader.batch.executor import Executor, LocalExecutor
 from grader.batch.grade import BatchStopped, NoSubmissions, default_workers, grade_into
+from grader.cli.authoring import AUTHORING
 from grader.cli.course import COMMANDS
 from grader.cli.options import fail, grading_options, load_assignment, options_from
 from grader.outputs.github import CheckOutputs, step_summary_path
@@ -263,5 +264,5 @@ def check(
     raise SystemExit(0 if passed else 1)
 
 
-for _command in COMMANDS:
+for _command in (*AUTHORING, *COMMANDS):
     main.add_command(_command)

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from grader.course.import_rule import forbidden_imports, import_rule_message
 from grader.course.install import CONSTRAINTS_NAME, carry_install, constraints_text, torch_pin
 from grader.grading.assignment import Assignment, AssignmentError
 from grader.grading.discovery import stamp_notebook
@@ -123,7 +124,12 @@ def _write(assignment: Assignment, dest: Path, install: str | None) -> Assignmen
 
 def bundle(assignment: Assignment, dest: Path, *, install: str | None = None) -> Assignment:
     """Write the student bundle into ``dest`` (absent, empty, or an empty repository that
-    holds only ``.git``); return it as an assignment. ``install``: see carry_install."""
+    holds only ``.git``); return it as an assignment. ``install``: see carry_install.
+    Refuses (``AssignmentError``) an assignment whose visible checks import its packages or
+    its hidden checks: in the students' copy they would not load."""
+    found = forbidden_imports(assignment)
+    if found:
+        raise AssignmentError(import_rule_message(assignment, found))
     names = {path.name for path in (*assignment.checks, *assignment.support_files)}
     if names & {README, INSTALL_DIR}:
         raise AssignmentError(

@@ -3,7 +3,7 @@
 nngrade is not on a package index: a bundle, a CI workflow and a Gradescope zip install it
 from a wheel they hold. That wheel is made here from the running installation, whether it
 was installed from a wheel or from a checkout (editable): the ``grader`` package's modules
-and the HTML templates, with the installed metadata (dependencies, the ``nngrade``
+the HTML templates and the message catalogues, with the installed metadata (dependencies, the ``nngrade``
 command). Only ``grader`` is walked, so reference/ and the assignments never get in.
 """
 
@@ -49,7 +49,7 @@ def wheel_name() -> str:
 
 
 def _package_files() -> list[tuple[str, Path]]:
-    """(name in the wheel, file) for the grader package and its templates."""
+    """(name in the wheel, file) for the grader package, its templates and catalogues."""
     package = Path(grader.__file__).resolve().parent
     # An installed wheel holds grader/templates/; a checkout keeps them in templates/ beside
     # grader/ (pyproject maps them there, as grader/outputs/pages.py finds them).
@@ -65,6 +65,12 @@ def _package_files() -> list[tuple[str, Path]]:
         (f"grader/templates/{path.name}", path)
         for path in sorted(templates.iterdir())
         if path.is_file() and path.suffix != ".pyc"
+    ]
+    # The catalogues are read as .po at run time (grader/runner/i18n.py), as package-data
+    # in pyproject ships them.
+    files += [
+        (path.relative_to(package.parent).as_posix(), path)
+        for path in sorted(package.glob("locale/*/LC_MESSAGES/*.po"))
     ]
     return files
 

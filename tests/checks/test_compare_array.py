@@ -282,12 +282,57 @@ def test_differences_only_where_input_is_negative() -> None:
 
 
 def test_differences_only_where_input_is_positive() -> None:
+    returned = np.where(X > 0, X + 1, 0.0)  # wrong exactly where x > 0, right elsewhere
+    message = failure(expect_array, returned, RELU, what="relu(x)", inputs={"x": X})
+    assert "All of them are where x > 0." in message
+
+
+def test_a_condition_the_right_elements_meet_too_is_not_a_pattern() -> None:
+    """One wrong element among positive ones: "where x > 0" would not set it apart."""
     returned = RELU.copy()
     returned[0, 0] = 5.0
     message = failure(expect_array, returned, RELU, what="relu(x)", inputs={"x": X})
     assert "1 of 12 elements differ" in message
-    assert "It is where x > 0." in message
+    assert "where x > 0" not in message
     assert "at x[0, 0] = 1: expected 1, got 5" in message
+
+
+def test_a_condition_every_element_meets_is_not_a_pattern() -> None:
+    """Issue 18: every grad_output was > 0, right or wrong; the cause was x <= 0."""
+    x = np.array([[-1.0, 2.0, 0.0], [3.0, -4.0, 5.0]])
+    grad_output = np.array([[0.5, 1.0, 2.0], [0.1, 0.3, 0.7]])
+    expected = grad_output * (x > 0)
+    returned = grad_output.copy()  # the mask is missing: wrong where x <= 0
+    message = failure(
+        expect_array,
+        returned,
+        expected,
+        what="backward(grad_output)",
+        inputs={"x": x, "grad_output": grad_output},
+    )
+    assert "grad_output > 0" not in message
+    assert "All of them are where x < 0" not in message  # x == 0 is wrong too
+    assert "3 of 6 elements differ" in message
+
+
+def test_a_condition_that_separates_is_named_beside_one_that_does_not() -> None:
+    x = np.array([-1.0, 2.0, -3.0, 5.0])
+    grad_output = np.array([0.5, 1.0, 2.0, 0.7])
+    expected = grad_output * (x > 0)
+    message = failure(
+        expect_array,
+        grad_output,
+        expected,
+        what="backward(grad_output)",
+        inputs={"x": x, "grad_output": grad_output},
+    )
+    assert "All of them are where x < 0." in message
+
+
+def test_no_pattern_when_every_element_is_wrong() -> None:
+    x = np.array([-1.0, -2.0, -3.0])
+    message = failure(expect_array, x, np.zeros(3), what="relu(x)", inputs={"x": x})
+    assert "where x < 0" not in message
 
 
 def test_differences_with_mixed_inputs_name_no_pattern() -> None:
