@@ -1,0 +1,77 @@
+"""Hidden checks for the activations assignment, run only when grading: the reference
+solution on inputs the visible checks do not try.
+
+2 points. A check here fails only for what the visible checks cannot already have failed:
+an activation that is wrong on ordinary inputs, or a manual_backward that is wrong on the
+visible problem, is not judged here (0 points, "not judged"), never failed twice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import reference
+from grader.checks import CheckFailure, Notebook, NotJudged, expect_array
+from reference import two_layer
+
+# Far out on both sides: exp(1000) overflows to inf, so exp(z) / (1 + exp(z)) is nan there.
+EXTREME = np.array([-1000.0, -50.0, -1e-300, 0.0, 1e-300, 50.0, 1000.0])
+ORDINARY = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+ACTIVATIONS = {"sigmoid": reference.sigmoid, "tanh": reference.tanh, "relu": reference.relu}
+
+
+@pytest.mark.points(1, shared=True)
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_extremes(notebook: Notebook, name: str) -> None:
+    """sigmoid, tanh and relu stay finite and right for huge and tiny z"""
+    ordinary = notebook.call(name, ORDINARY.copy())
+    try:
+        expect_array(ordinary.value, ACTIVATIONS[name](ORDINARY), what=ordinary.what)
+    except CheckFailure:
+        raise NotJudged(
+            f"{name} is already wrong on ordinary inputs (see the checks of {name}'s values)"
+        ) from None
+    call = notebook.call(name, EXTREME.copy())
+    expect_array(call.value, ACTIVATIONS[name](EXTREME), what=call.what, inputs={"z": EXTREME})
+
+
+def problem(rng: np.random.Generator, sizes: tuple[int, int, int, int]) -> list[torch.Tensor]:
+    n, d_in, h, d_out = sizes
+    shapes = [(n, d_in), (n, d_out), (d_in, h), (h, d_out)]
+    return [torch.tensor(rng.standard_normal(s)) for s in shapes]
+
+
+def returns_right(notebook: Notebook, tensors: list[torch.Tensor]) -> bool:
+    """Whether manual_backward returns the reference's three results for ``tensors``."""
+    call = notebook.call("manual_backward", *tensors)
+    if not call.ok or not isinstance(call.raw_value, tuple | list) or len(call.raw_value) != 3:
+        return False
+    try:
+        for got, expected in zip(call.raw_value, two_layer.manual_backward(*tensors), strict=True):
+            expect_array(got, expected.numpy(), what="manual_backward")
+    except CheckFailure:
+        return False
+    return True
+
+
+@pytest.mark.points(1)
+def test_manual_backward_other_sizes(notebook: Notebook, rng: np.random.Generator) -> None:
+    """manual_backward is right for other sizes, in float64 and for a batch of one"""
+    visible = [t.float() for t in problem(rng, (8, 5, 7, 3))]
+    if not returns_right(notebook, visible):
+        raise NotJudged(
+            "manual_backward is already wrong on the visible checks' problem (see the checks "
+            "of manual_backward above)"
+        )
+    for sizes in ((1, 4, 6, 2), (32, 20, 16, 10)):
+        tensors = problem(rng, sizes)
+        call = notebook.call("manual_backward", *tensors)
+        value = call.value
+        if not isinstance(value, tuple | list) or len(value) != 3:
+            raise CheckFailure(f"{call.what} did not return (loss, grad_w1, grad_w2)")
+        expected = two_layer.manual_backward(*tensors)
+        for part, got, right in zip(("loss", "grad_w1", "grad_w2"), value, expected, strict=True):
+            what = f"The {part} returned by {call.what} for N, D_in, H, D_out = {sizes}"
+            expect_array(got, right.numpy(), what=what)
