@@ -187,15 +187,17 @@ def myrelu(notebook: Notebook, rng: np.random.Generator) -> tuple[torch.Tensor, 
     return x, grad_output
 
 
-def applied(notebook: Notebook, x: torch.Tensor, grad_output: torch.Tensor) -> FunctionApplied:
+def applied(
+    notebook: Notebook, x: torch.Tensor, grad_output: torch.Tensor | None
+) -> FunctionApplied:
     return apply_function(notebook, "MyReLU", x, grad_output=grad_output)
 
 
 @pytest.mark.points(1)
 def test_myrelu_forward(notebook: Notebook, rng: np.random.Generator) -> None:
     """MyReLU.apply(x) is max(0, x)"""
-    x, grad_output = myrelu(notebook, rng)
-    run = applied(notebook, x, grad_output)
+    x, _ = myrelu(notebook, rng)
+    run = applied(notebook, x, None)  # forward alone: backward's mistakes are the next check's
     expected = x.clamp(min=0).numpy()
     expect_array(run.output, expected, what="MyReLU.apply(x)", inputs={"x": x.numpy()})
 
@@ -290,7 +292,7 @@ def descend(tensors: list[torch.Tensor], *, accumulate: bool = False) -> tuple[l
     losses = []
     for _ in range(STEPS):
         loss = loss_of(x, y, w1, w2)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         loss.backward()
         with torch.no_grad():
             for weight in (w1, w2):
@@ -312,12 +314,10 @@ def numbers(value: object) -> np.ndarray | None:
     tensors), or None if it is not numbers."""
     if isinstance(value, torch.Tensor):
         value = value.detach().numpy()
+    if isinstance(value, list | tuple):
+        value = [v.detach().numpy() if isinstance(v, torch.Tensor) else v for v in value]
     try:
         return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError, RuntimeError):
-        pass
-    try:
-        return np.asarray([float(v) for v in value], dtype=np.float64)  # type: ignore[attr-defined]
     except (TypeError, ValueError, RuntimeError):
         return None
 

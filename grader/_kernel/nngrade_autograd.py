@@ -32,11 +32,12 @@ def apply_function(
     namespace: dict[str, Any],
     name: str,
     inputs: list[torch.Tensor],
-    grad_output: torch.Tensor,
+    grad_output: torch.Tensor | None,
     *,
     gradcheck: bool = True,
 ) -> dict[str, Any]:
-    """``name.apply(*inputs)`` then ``output.backward(grad_output)``, watched."""
+    """``name.apply(*inputs)`` then ``output.backward(grad_output)``, watched (forward
+    alone, without gradcheck, when ``grad_output`` is None)."""
     function = _function_class(namespace, name)
     leaves = [_leaf(value) for value in inputs]
     before = [leaf.detach().clone() for leaf in leaves]
@@ -58,13 +59,15 @@ def apply_function(
             if hasattr(node, "__dict__")
             else []
         )
+    if grad_output is None:
+        reply.update(skipped="no grad_output was given", inputs_modified=_modified(leaves, before))
+        reply["gradcheck"] = None
+        return reply
     reply["skipped"] = _why_no_backward(output, grad_output)
     if reply["skipped"] is None:
         output.backward(grad_output.to(output.dtype))
         reply["grads"] = [_detached(leaf.grad) for leaf in leaves]
-    reply["inputs_modified"] = [
-        not torch.equal(leaf.detach(), old) for leaf, old in zip(leaves, before, strict=True)
-    ]
+    reply["inputs_modified"] = _modified(leaves, before)
     reply["gradcheck"] = _gradcheck(function, inputs) if gradcheck else None
     return reply
 
@@ -86,6 +89,10 @@ def call_with_function(
     else:
         found = student_object(namespace, function)
     return target(found, *args, **kwargs)
+
+
+def _modified(leaves: list[torch.Tensor], before: list[torch.Tensor]) -> list[bool]:
+    return [not torch.equal(leaf.detach(), old) for leaf, old in zip(leaves, before, strict=True)]
 
 
 def _function_class(namespace: dict[str, Any], name: str) -> Any:

@@ -56,7 +56,7 @@ def apply_function(
     notebook: Notebook,
     function: str,
     *inputs: torch.Tensor,
-    grad_output: torch.Tensor,
+    grad_output: torch.Tensor | None,
     gradcheck: bool = True,
     what: str | None = None,
 ) -> FunctionApplied:
@@ -65,6 +65,8 @@ def apply_function(
     tensors become floating point), run ``backward(grad_output)`` on its output, and, with
     ``gradcheck``, ``torch.autograd.gradcheck`` (eps 1e-6, atol 1e-5, rtol 1e-3) on float64
     copies of the inputs: choose inputs away from kinks (``away_from_kinks``) for it.
+    With ``grad_output=None`` only forward runs (no backward, no gradcheck), so that a
+    check of forward's values does not fail for backward's mistakes.
 
     ``what`` names the call in messages (default ``MyReLU.apply(x)`` style, with one
     ``x``/``x1, x2, ...`` per input). Raises ``CallFailed`` (the student's failure, with
@@ -74,7 +76,8 @@ def apply_function(
     """
     if what is None:
         names = ["x"] if len(inputs) == 1 else [f"x{i + 1}" for i in range(len(inputs))]
-        what = f"{function}.apply({', '.join(names)}), then backward"
+        then = "" if grad_output is None else " with its backward"
+        what = f"{function}.apply({', '.join(names)}){then}"
     call = notebook.run(
         Routine.AUTOGRAD_FUNCTION,
         function,

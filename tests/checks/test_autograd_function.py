@@ -152,3 +152,10 @@ def test_call_with_function_passes_a_ufunc_or_the_students_function(notebook: No
     assert not missing.ok and "cube" in missing.message
     with pytest.raises(ValueError, match="ufunc"):
         call_with_function(notebook, "derivative", "os.system", z)
+
+
+def test_forward_alone_runs_no_backward(notebook: Notebook) -> None:
+    """A check of forward's values must not fail for what backward gets wrong."""
+    run = apply_function(notebook, "TwoGradients", X, grad_output=None)
+    assert torch.equal(run.output, X.clamp(min=0)) and run.grads is None
+    assert run.skipped == "no grad_output was given" and run.gradcheck_passed is None
