@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/nngrade grade assignments/layers examples/layers --out demo-out/layers --timeout 10
 	$(BIN)/nngrade grade assignments/bce examples/bce --out demo-out/bce --timeout 20
 	$(BIN)/nngrade grade assignments/torch_mlp examples/torch_mlp --out demo-out/torch_mlp --timeout 20
+	$(BIN)/nngrade grade assignments/activations examples/activations --out demo-out/activations --timeout 20
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

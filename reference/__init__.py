@@ -1,6 +1,6 @@
 """Reference implementations the checks compare students' answers with (grader side only)."""
 
-from reference.activations import d_relu, relu
+from reference.activations import d_relu, d_tanh, derivative, relu, tanh
 from reference.losses import accuracy, bce, softmax_cross_entropy
 from reference.mlp import (
     backward_pass,
@@ -21,6 +21,8 @@ __all__ = [
     "cross_entropy",
     "d_relu",
     "d_sigmoid",
+    "d_tanh",
+    "derivative",
     "forward_pass",
     "init_params",
     "linear_relu_stack",
@@ -29,4 +31,5 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "tanh",
 ]

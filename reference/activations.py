@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-__all__ = ["d_relu", "d_sigmoid", "relu", "sigmoid", "softmax"]
+__all__ = ["d_relu", "d_sigmoid", "d_tanh", "derivative", "relu", "sigmoid", "softmax", "tanh"]
 
 
 def relu(x: np.ndarray) -> np.ndarray:
@@ -38,3 +41,18 @@ def softmax(s: np.ndarray) -> np.ndarray:
     s = np.asarray(s, dtype=float)
     e = np.exp(s - s.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    """The hyperbolic tangent element-wise (NumPy's, which never overflows)."""
+    return np.tanh(np.asarray(x, dtype=float))
+
+
+def d_tanh(x: np.ndarray) -> np.ndarray:
+    """The derivative of tanh at x: 1 - tanh(x)**2."""
+    return 1.0 - np.tanh(np.asarray(x, dtype=float)) ** 2
+
+
+def derivative(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray, eps: float = 1e-6) -> Any:
+    """The centred difference (f(z + eps) - f(z - eps)) / (2 eps), as seed 002 writes it."""
+    return (f(z + eps) - f(z - eps)) / (2 * eps)

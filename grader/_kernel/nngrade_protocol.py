@@ -58,6 +58,8 @@ class Routine(StrEnum):
     TRAIN_EPOCH = "torch.train_epoch"  # one call of the student's train, watched
     EVALUATE = "torch.evaluate"  # one call of the student's evaluate, watched
     FIT = "torch.fit"  # the student's train and evaluate for some epochs
+    AUTOGRAD_FUNCTION = "torch.autograd_function"  # Function.apply, backward, gradcheck
+    CALL_WITH_FUNCTION = "call_with_function"  # name(f, ...) with f a ufunc or the student's
 
 
 class Status(StrEnum):

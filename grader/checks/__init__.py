@@ -22,6 +22,9 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
   `evaluate_model`, `fit_model`, their results `ModelTrace` (of `LayerCall`),
   `TrainingSteps`, `TrainingEpoch`, `Evaluation`, `TrainingRun`, `expect_layers`, and
   `expect_network` (what a network computes, whatever its spelling).
+- A ``torch.autograd.Function`` subclass: `apply_function` (``.apply``, backward and
+  gradcheck in the kernel), its result `FunctionApplied`; a function that takes a
+  function (``derivative(f, z, eps)``): `call_with_function`.
 
 Tolerances are defaults of the helpers that use them, tuned with them; check files pass
 ``rtol``/``atol`` only where their own problem needs other ones.
@@ -35,6 +38,7 @@ Tolerances are defaults of the helpers that use them, tuned with them; check fil
 """
 
 from grader.checks._architecture import expect_layers, expect_network
+from grader.checks._autograd import FunctionApplied, apply_function, call_with_function
 from grader.checks._compare import describe, expect_array, expect_scalar, expect_unmodified
 from grader.checks._diagnoses import (
     GradientCall,
@@ -75,6 +79,7 @@ __all__ = [
     "CallResult",
     "CheckFailure",
     "Evaluation",
+    "FunctionApplied",
     "GradientCall",
     "GradientComparison",
     "LayerCall",
@@ -88,9 +93,11 @@ __all__ = [
     "TrainingRun",
     "TrainingSteps",
     "agrees_with_own",
+    "apply_function",
     "away_from_kinks",
     "batch_factor_cause",
     "batch_factor_hints",
+    "call_with_function",
     "compare_gradients",
     "describe",
     "elementwise_derivative",

@@ -22,6 +22,7 @@ from grader.grading.assignment import Assignment
 from tests.conftest import ASSIGNMENTS, CELL_TIMEOUT, SEED, TORCH_CELL_TIMEOUT
 from tests.course_samples import student_env
 
+PARTS = ("loss", "grad_w1", "grad_w2")
 NAMES = sorted(path.parent.name for path in ASSIGNMENTS.glob("*/assignment.toml"))
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -110,7 +111,14 @@ def test_the_leak_finder_finds_each_kind_of_leak() -> None:
 
 
 # Points a student can self-check, of 10, 14, 10, 10 and 31 when grading (see the README).
-VISIBLE_POINTS = {"relu": 9, "backprop": 13, "bce": 9, "torch_mlp": 8, "layers": 25}
+VISIBLE_POINTS = {
+    "relu": 9,
+    "backprop": 13,
+    "bce": 9,
+    "torch_mlp": 8,
+    "layers": 25,
+    "activations": 16,
+}
 # What each buggy test notebook fails when a student self-checks: the visible checks alone.
 VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
     "relu": {
@@ -195,6 +203,16 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
         "functional_missing_relu": {"test_architecture"},
         "functional_sigmoid": {"test_architecture"},
     },
+    "activations": {
+        "sigmoid_derivative_of_z": {"test_derivative_values[d_sigmoid]"},
+        "tanh_derivative_unsquared": {"test_derivative_values[d_tanh]"},
+        "forward_difference": {"test_numerical_derivative[np.sin with eps = 0.01]"},
+        "myrelu_unmasked": {"test_myrelu_backward"},
+        "manual_backward_uses_autograd": {f"test_manual_backward[{p}]" for p in PARTS},
+        "no_zero_grad": {"test_train_updates_weights", "test_train_returns_losses"},
+        "update_outside_no_grad": {"test_train_updates_weights", "test_train_returns_losses"},
+        "large_learning_rate": set(),
+    },
     "layers": {
         "affine_no_reshape": {"test_affine_tensor_input"},
         "gradient_forgets_third_layer": {"test_net_gradient[W3]", "test_net_gradient[b3]"},
@@ -260,7 +278,8 @@ def test_the_students_copy_self_checks_without_the_reference(name: str, tmp_path
     shutil.copy(original.solution, submissions / "solution.ipynb")
     for stem in VISIBLE_FAILURES[name]:
         shutil.copy(NOTEBOOKS / name / f"{stem}.ipynb", submissions)
-    timeout = TORCH_CELL_TIMEOUT if name in ("bce", "torch_mlp") else CELL_TIMEOUT
+    torch_notebooks = ("bce", "torch_mlp", "activations")
+    timeout = TORCH_CELL_TIMEOUT if name in torch_notebooks else CELL_TIMEOUT
     process = subprocess.run(
         [sys.executable, "-c", SELF_CHECK, str(tmp_path / "bundle"), str(timeout), str(SEED)]
         + [str(path) for path in sorted(submissions.iterdir())],

@@ -6,9 +6,11 @@ assignment runs here, in process, on the solution with one of its functions (or,
 the layers assignment, methods) made to return each kind of wrong value, and must end
 passed or failed (or not judged), never error.
 
-Not covered here: torch_mlp's Net (an nn.Module run inside the kernel's routines, whose
-output is a tensor those routines read, not a value the checks judge), and bce's net for
-the same reason; their train/evaluate and bce_loss/accuracy returns are covered.
+The activations assignment's MyReLU (a torch.autograd.Function) gets its own catalogue:
+its forward's and backward's returns. Not covered here: torch_mlp's Net (an nn.Module run
+inside the kernel's routines, whose output is a tensor those routines read, not a value
+the checks judge), and bce's net for the same reason; their train/evaluate and
+bce_loss/accuracy returns are covered.
 """
 
 from __future__ import annotations
@@ -159,12 +161,26 @@ ONLY: dict[tuple[str, str], Callable[[str], Callable[[str], bool] | None]] = {
     ("bce", "accuracy"): lambda kind: lambda name: name.startswith("test_accuracy_"),
     ("torch_mlp", "train"): lambda kind: lambda name: name == "test_train_returns_mean_batch_loss",
     ("torch_mlp", "evaluate"): lambda kind: lambda name: name.startswith("test_evaluate"),
+    ("activations", "manual_backward"): lambda kind: lambda name: "manual_backward" in name,
+    ("activations", "train"): lambda kind: lambda name: name.startswith("test_train"),
+    ("activations", "derivative"): lambda kind: lambda name: "numerical" in name,
 }
 FUNCTIONS = {
     "relu": ("relu", "d_relu"),
     "backprop": ("backward_pass",),
     "bce": ("bce_loss", "accuracy"),
     "torch_mlp": ("train", "evaluate"),
+    "activations": (
+        "sigmoid",
+        "tanh",
+        "relu",
+        "d_sigmoid",
+        "d_tanh",
+        "d_relu",
+        "derivative",
+        "manual_backward",
+        "train",
+    ),
 }
 
 
@@ -181,10 +197,15 @@ def test_a_function_returning_a_wrong_value_never_errors(
     only = ONLY.get((assignment, function), lambda kind: None)(kind)
     outcomes = run(assignment, namespace, seed=5, only=only)
     assert not errors(outcomes)
-    if kind not in ACCEPTABLE:
+    if kind not in ACCEPTABLE | ALSO_ACCEPTABLE.get((assignment, function), set()):
         assert failures(outcomes), "the wrong value went unnoticed"
 
 
+# An array as a tuple of its rows is the same numbers as the list of them ("list" above).
+ALSO_ACCEPTABLE = {
+    ("activations", name): {"tuple"}
+    for name in ("relu", "d_sigmoid", "d_tanh", "d_relu", "derivative")
+}
 LAYER_CLASSES = ("Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "ThreeLayerNet")
 
 
@@ -200,4 +221,20 @@ def test_layer_methods_returning_a_wrong_value_never_error(
     outcomes = run("layers", namespace, seed=5, only=lambda name: "sgd" not in name)
     assert not errors(outcomes)
     if kind not in ACCEPTABLE:
+        assert failures(outcomes), "the wrong value went unnoticed"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", ["forward", "backward"])
+def test_a_myrelu_returning_a_wrong_value_never_errors(method: str, kind: str) -> None:
+    """The activations assignment's torch.autograd.Function: what its forward or backward
+    returns reaches PyTorch first (through MyReLU.apply), then the checks."""
+    namespace = solution_namespace("activations")
+    cls = namespace["MyReLU"]
+    wrapped = staticmethod(returning(kind, getattr(cls, method)))
+    namespace["MyReLU"] = type("MyReLU", (cls,), {method: wrapped})
+    outcomes = run("activations", namespace, seed=5, only=lambda name: "myrelu" in name)
+    assert not errors(outcomes)
+    # Autograd sums a gradient of shape (1, *x.shape) down to x's shape: the right gradient.
+    if kind not in ACCEPTABLE | ({"extra_dim"} if method == "backward" else set()):
         assert failures(outcomes), "the wrong value went unnoticed"
