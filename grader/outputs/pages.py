@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader.outputs.wording import cell_kind_words, format_points
+from grader.outputs.written import is_written, written_distribution
 
 __all__ = ["TEMPLATES_DIR", "template_environment"]
 
@@ -37,4 +38,7 @@ def template_environment() -> Environment:
     )
     env.filters["points"] = format_points
     env.filters["cell_kind"] = cell_kind_words
+    # For the written answers' includes (_answers.html.j2, _written_summary.html.j2).
+    env.tests["written"] = is_written
+    env.globals["written_distribution"] = written_distribution
     return env
