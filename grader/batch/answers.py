@@ -74,7 +74,7 @@ def template_questions(template: Path | None) -> list[Question]:
     """The questions of an assignment, in the template's order; none without a template."""
     if template is None or not template.is_file():
         return []
-    questions = []
+    questions: list[Question] = []
     for cell in _cells(template):
         meta = _answer_meta(cell)
         if meta is None or cell.get("cell_type") != "markdown":

@@ -178,7 +178,8 @@ class Marks:
         )
 
     def applied(self, question: str) -> dict[str, dict[str, Any]]:
-        """Per submission: the items and comments applied, and whether any is for an older answer."""
+        """Per submission: the items and comments applied, and whether any was for an older
+        answer."""
         rows = self._db.execute(
             "SELECT m.submission, m.kind, m.ref, m.answer_hash != a.hash FROM marks m "
             "JOIN answers a ON a.submission = m.submission AND a.question = m.question "

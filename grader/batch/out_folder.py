@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
-
-import json
 
 from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.grading.results import SubmissionResult

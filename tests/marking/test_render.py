@@ -8,10 +8,10 @@ from tests.marking.support import HOSTILE
 
 def test_raw_html_in_an_answer_is_text() -> None:
     html = answer_html(HOSTILE)
-    assert "<script" not in html and "<img src=\"nowhere" not in html
+    assert "<script" not in html and '<img src="nowhere' not in html
     assert "&lt;script&gt;" in html and "onerror" in html  # shown, as text
     # The javascript: link and the data:text/html image stay markdown text: no link, no image.
-    assert "href=" not in html and "src=" not in html and "<a" not in html
+    assert 'href="' not in html and 'src="' not in html and "<a" not in html
 
 
 def test_markdown_is_rendered() -> None:
