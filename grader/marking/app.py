@@ -93,6 +93,22 @@ class _Marking:
     def __init__(self, out_dir: Path, anonymous: bool) -> None:
         self.out_dir, self.anonymous = out_dir, anonymous
         self.path = out_dir / GRADEBOOK
+        self._secret = secrets.token_bytes(16)
+
+    def key(self, submission: str) -> str:
+        """What the page calls a submission: its id, or when anonymous an opaque key (ids are
+        often students' names or file names)."""
+        if not self.anonymous:
+            return submission
+        return hashlib.sha256(self._secret + submission.encode()).hexdigest()[:16]
+
+    def resolve(self, keys: list[str], book: Gradebook, question: str) -> list[str]:
+        """The submission ids of the page's keys (unknown ones are refused)."""
+        ids = {self.key(a["submission"]): a["submission"] for a in book.marks.answers(question)}
+        unknown = [k for k in keys if k not in ids]
+        if unknown:
+            raise ValueError(f"no such submission: {unknown[0]}")
+        return [ids[k] for k in keys]
 
     def book(self) -> Gradebook:
         # One connection per request: each write is committed before the answer is sent.
@@ -147,7 +163,7 @@ class _Marking:
                     }
                 rows.append(
                     {
-                        "submission": sid,
+                        "submission": self.key(sid),
                         "label": labels[sid],
                         "state": a["state"],
                         "html": answer_html(a["text"], a["attachments"]),
@@ -186,10 +202,11 @@ def create_app(out_dir: Path, token: str, *, anonymous: bool = False) -> ASGIApp
 
     async def mark(request: Request) -> Response:
         body = await _json_body(request)
+        question = str(body["question"])
         with marking.book() as book:
             book.marks.set_mark(
-                [str(s) for s in body["submissions"]],
-                str(body["question"]),
+                marking.resolve([str(s) for s in body["submissions"]], book, question),
+                question,
                 str(body["kind"]),
                 int(body["ref"]),
                 bool(body["applied"]),
@@ -215,15 +232,22 @@ def create_app(out_dir: Path, token: str, *, anonymous: bool = False) -> ASGIApp
 
     async def confirm(request: Request) -> Response:
         body = await _json_body(request)
+        question = str(body["question"])
         with marking.book() as book:
-            book.marks.confirm(str(body["submission"]), str(body["question"]))
+            [submission] = marking.resolve([str(body["submission"])], book, question)
+            book.marks.confirm(submission, question)
         return JSONResponse({"saved": True})
 
     async def export(request: Request) -> Response:
         written = export_outputs(out_dir)
         return JSONResponse({"written": [[what, str(path)] for what, path in written]})
 
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        # A request this page never sends (a field missing, the wrong type): refused, not a 500.
+        return JSONResponse({"error": f"bad request: {exc!r}"}, status_code=400)
+
     app = Starlette(
+        exception_handlers={KeyError: bad_request, ValueError: bad_request, TypeError: bad_request},
         routes=[
             Route("/", page),
             Route("/api/state", state),
@@ -234,7 +258,7 @@ def create_app(out_dir: Path, token: str, *, anonymous: bool = False) -> ASGIApp
             Route("/api/confirm", confirm, methods=["POST"]),
             Route("/api/export", export, methods=["POST"]),
             Mount("/static", routes=[Route("/{name}", _static)]),
-        ]
+        ],
     )
     return _TokenGate(app, token)
 

@@ -4,11 +4,13 @@ again when it stops."""
 from __future__ import annotations
 
 import secrets
+import signal
 import socket
 import threading
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -46,5 +48,18 @@ def serve(
     app = create_app(out_dir, token, anonymous=anonymous)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, (url,)).start()
-    uvicorn.run(app, host=HOST, port=port, log_level="warning")
+    # uvicorn stops gracefully on Ctrl-C or SIGTERM, then raises the signal again with the
+    # handler found before it started: ours turns SIGTERM, like SIGINT, into KeyboardInterrupt,
+    # so that the exports are written in both cases.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        uvicorn.run(app, host=HOST, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return export_outputs(out_dir)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -101,7 +101,8 @@ def marking_server(out: Path, *extra: str) -> Generator[tuple[str, subprocess.Po
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(url + "api/state", timeout=5).read()
+                with urllib.request.urlopen(url + "api/state", timeout=5) as response:
+                    response.read()
                 break
             except (urllib.error.URLError, ConnectionError):
                 if time.monotonic() > deadline or process.poll() is not None:
@@ -116,3 +117,6 @@ def marking_server(out: Path, *extra: str) -> Generator[tuple[str, subprocess.Po
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()

@@ -169,9 +169,10 @@ async function apply(kind, ref, applied) {
 }
 
 async function refresh() {
-  const keep = current() ? current().submission : null;
   try {
     const [overview, data] = await Promise.all([api("state"), api("question/" + encodeURIComponent(state.qid))]);
+    // The student on screen now, not when the request left: the marker may have moved on.
+    const keep = current() ? current().submission : null;
     state.questions = overview.questions;
     state.data = data;
     const found = data.answers.findIndex((a) => a.submission === keep);
