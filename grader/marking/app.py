@@ -24,11 +24,14 @@ from starlette.routing import Mount, Route
 from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.batch.out_folder import export_outputs
 from grader.marking.render import answer_html
+from grader.outputs.pages import TEMPLATES_DIR
 from grader.outputs.written import WRITTEN_PREFIX
 
 __all__ = ["CSP", "create_app"]
 
-STATIC = Path(__file__).resolve().parent / "static"
+# The page and its script and style ship with the report templates (templates/, in the wheel
+# as grader/templates/): served as files, never inline, so the CSP can forbid inline script.
+STATIC = TEMPLATES_DIR
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -192,7 +195,7 @@ def create_app(out_dir: Path, token: str, *, anonymous: bool = False) -> ASGIApp
     marking = _Marking(out_dir, anonymous)
 
     async def page(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+        return FileResponse(STATIC / "marking.html", media_type="text/html; charset=utf-8")
 
     async def state(request: Request) -> Response:
         return JSONResponse(marking.state())
