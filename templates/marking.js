@@ -121,7 +121,11 @@ function renderRubric() {
     box.addEventListener("change", () => apply("item", item.id, box.checked));
     const label = el("label", `${i < 9 ? i + 1 + ". " : ""}${item.label} (${item.points >= 0 ? "+" : ""}${fmt(item.points)})`);
     label.htmlFor = box.id;
-    li.append(box, label);
+    const edit = el("button", "edit", "edit");
+    edit.type = "button";
+    edit.title = "Change this item for every answer it is applied to";
+    edit.addEventListener("click", () => editItem(item));
+    li.append(box, label, edit);
     items.append(li);
   });
   const comments = document.getElementById("comments");
@@ -139,6 +143,20 @@ function renderRubric() {
     li.append(box, label);
     comments.append(li);
   }
+}
+
+async function editItem(item) {
+  const label = window.prompt("Rubric item (changes it for every answer it is applied to):", item.label);
+  if (label === null || !label.trim()) return;
+  const points = Number(window.prompt("Points (negative to take off):", String(item.points)));
+  if (!Number.isFinite(points)) { status("Not saved: the points must be a number", true); return; }
+  try {
+    await api("item", { question: state.qid, id: item.id, label, points });
+    status("Saved");
+  } catch (error) {
+    status("Not saved: " + error.message, true);
+  }
+  await refresh();
 }
 
 function render() { renderQuestions(); renderStudents(); renderAnswer(); renderRubric(); }
@@ -197,7 +215,10 @@ function move(step) {
 }
 
 async function onKey(event) {
-  if (event.target.closest("input, textarea") && event.target.type !== "checkbox") return;
+  if (event.target.closest("input, textarea") && event.target.type !== "checkbox") {
+    if (event.key === "Escape") event.target.blur(); // back to the keys that mark
+    return;
+  }
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const answer = current();
   if (event.key === "j" || event.key === "ArrowDown" || event.key === "ArrowRight") move(1);

@@ -98,6 +98,28 @@ def test_two_tabs_marking_at_once_lose_nothing(out: Path, browser: Browser) -> N
     assert stored(out) == {"alice": [full, none], "bob": [full], "carol": [none]}
 
 
+def test_a_comment_and_an_item_apply_to_every_ticked_student(out: Path, page: Page) -> None:
+    with marking_server(out) as (url, _):
+        open_app(page, url)
+        full, none = item_ids(out)
+        page.keyboard.press("x")  # tick alice
+        page.keyboard.press("j")
+        page.keyboard.press("x")  # and bob
+        page.keyboard.press("c")
+        page.keyboard.type("Say why the gradient is 0.")
+        press_and_wait(page, "Enter")  # the new comment, applied to both
+        page.keyboard.press("Escape")
+        press_and_wait(page, "2")  # item 2, to both
+    with Gradebook(out / "gradebook.sqlite") as book:
+        applied = book.marks.applied(Q)
+        [comment] = book.marks.comments(Q)
+    assert comment["text"] == "Say why the gradient is 0."
+    assert {s: (m["item"], m["comment"]) for s, m in applied.items()} == {
+        "alice": ([none], [comment["id"]]),
+        "bob": ([none], [comment["id"]]),
+    }
+
+
 def test_html_and_script_in_answers_stay_inert(out: Path, page: Page) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
