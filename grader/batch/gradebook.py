@@ -128,7 +128,9 @@ class Gradebook:
 
     def with_marks(self, results: Iterable[SubmissionResult]) -> list[SubmissionResult]:
         """``results`` with their written answers' marks counted (outputs/written.py)."""
-        return [merge_written(r, self.marks.written_marks(r.id)) for r in results]
+        results = list(results)
+        marks = self.marks.written_marks([r.id for r in results])
+        return [merge_written(r, marks[r.id]) for r in results]
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
