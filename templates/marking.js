@@ -86,8 +86,8 @@ function renderAnswer() {
   const head = el("h2", `${answer.label} (${state.index + 1} of ${state.data.answers.length})`);
   head.id = "student-label";
   box.append(prompt, head);
-  const words = { missing: "No answer found in the notebook.", unchanged: "Left as the template had it." };
-  if (words[answer.state]) box.append(el("p", words[answer.state], "note"));
+  const notes = { missing: "No answer found in the notebook.", unchanged: "Left as the template had it." };
+  if (notes[answer.state]) box.append(el("p", notes[answer.state], "note"));
   if (answer.marks.changed) {
     box.append(el("p", "The answer changed after it was marked: check the marks, then press Enter to keep them.", "note bad"));
   }
@@ -102,7 +102,9 @@ function renderAnswer() {
     if (a.failed.length) auto.append(el("p", "Failed: " + a.failed.join("; ")));
   }
   box.append(auto);
-  const total = el("p", `Written answer: ${fmt(pointsOf(answer))} / ${fmt(q.points)}`, "total");
+  const marked = answer.marks.item.length > 0;
+  const words = marked ? `${fmt(pointsOf(answer))} / ${fmt(q.points)}` : `not marked yet (out of ${fmt(q.points)})`;
+  const total = el("p", "Written answer: " + words, "total");
   total.id = "written-points";
   box.append(total);
 }
