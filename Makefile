@@ -21,6 +21,10 @@ demo: $(STAMP)
 	$(BIN)/nngrade grade assignments/bce examples/bce --out demo-out/bce --timeout 20
 	$(BIN)/nngrade grade assignments/torch_mlp examples/torch_mlp --out demo-out/torch_mlp --timeout 20
 	$(BIN)/nngrade grade assignments/activations examples/activations --out demo-out/activations --timeout 20
+	@echo
+	@echo "Written answers (relu): mark them in a browser with"
+	@echo "  $(BIN)/nngrade mark demo-out/relu"
+	@echo "Ctrl-C there writes the grades again with the marks (docs/marking.md)."
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

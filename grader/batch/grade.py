@@ -9,6 +9,7 @@ the same content and assignment version.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
+from grader.batch.answers import collect_answers, template_questions
 from grader.batch.executor import Executor, ExecutorUnavailable, LocalExecutor
 from grader.batch.gradebook import Gradebook
 from grader.batch.out_folder import BatchOutputs
@@ -119,12 +121,21 @@ def grade_into(
         if not found:
             raise NoSubmissions("no notebooks found in the given paths")
         options = replace(options, seed=gradebook.run_seed(options.seed))
+        # What ``nngrade export`` and ``nngrade mark`` need to write the outputs again.
+        gradebook.set_setting("title", assignment.title)
+        gradebook.set_setting("order", json.dumps([s.id for s in found]))
+        questions = template_questions(assignment.template)
+        gradebook.marks.put_questions(questions)
+        paths = {s.id: s.path for s in found}
         # No kernel sees other submissions, the outputs, or the extracted zips.
         options = keep_private(options, sources, out_dir, Path(scratch))
         shown = None if progress is None else Progress(len(found), progress)
 
         def record(result: SubmissionResult, resumed: bool) -> None:
-            outputs.add(result)
+            # Answers are read again on every run: a mark stays only with the text it was for.
+            if questions:
+                gradebook.marks.put_answers(result.id, collect_answers(paths[result.id], questions))
+            outputs.add(gradebook.with_marks([result])[0])
             if shown is not None:
                 shown.update(result, resumed)
             if on_result is not None:
@@ -145,9 +156,10 @@ def grade_into(
                 shown.close()
             stored = gradebook.results(s.id for s in found)
             if stored:
-                outputs.finish(stored)
+                outputs.finish(gradebook.with_marks(stored))
             kind = Interrupted if isinstance(exc, KeyboardInterrupt) else ExecutorLost
             raise kind(str(exc), stored=len(stored), total=len(found)) from exc
+        results = gradebook.with_marks(results)
     if shown is not None:
         shown.close()
     return BatchRun(results, outputs.finish(results))

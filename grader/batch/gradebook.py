@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from grader.batch.marks import Marks
 from grader.grading.engine import choose_seed
 from grader.grading.results import SubmissionResult
+from grader.outputs.written import merge_written
 
 __all__ = ["GRADEBOOK", "Gradebook"]
 
@@ -39,8 +41,9 @@ CREATE TABLE IF NOT EXISTS results (
 
 
 class Gradebook:
-    """The SQLite file ``out_dir/gradebook.sqlite``; used only by the process that
-    collects results, one row written per finished submission."""
+    """The SQLite file ``out_dir/gradebook.sqlite``: one row written per finished submission
+    by the process that collects results, and the written answers' marks by ``nngrade mark``
+    (each its own connection; WAL lets them read while the other writes)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -49,8 +52,11 @@ class Gradebook:
         # WAL keeps committed rows through a crash; FULL syncs each commit to disk.
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")  # a grade run and a marker, at once
         self._db.execute(_SCHEMA)
         self._db.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)")
+        # Written answers and their marks (batch/marks.py), in the same file and journal.
+        self.marks = Marks(self._db)
 
     def __enter__(self) -> Gradebook:
         return self
@@ -72,6 +78,13 @@ class Gradebook:
         seed = choose_seed(requested, None if row is None else int(row[0]))
         self._db.execute("INSERT OR REPLACE INTO settings VALUES ('seed', ?)", (str(seed),))
         return seed
+
+    def setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
 
     def stored(self, id: str, content_hash: str, version: str) -> SubmissionResult | None:
         """The stored result for this submission, if it is for the same content and
@@ -107,6 +120,17 @@ class Gradebook:
         wanted = list(ids)
         rows = dict(self._db.execute("SELECT id, result_json FROM results").fetchall())
         return [SubmissionResult.from_dict(json.loads(rows[id])) for id in wanted if id in rows]
+
+    def all_results(self) -> list[SubmissionResult]:
+        """Every stored result, in the order of their ids (what ``nngrade export`` writes)."""
+        rows = self._db.execute("SELECT result_json FROM results ORDER BY id").fetchall()
+        return [SubmissionResult.from_dict(json.loads(row[0])) for row in rows]
+
+    def with_marks(self, results: Iterable[SubmissionResult]) -> list[SubmissionResult]:
+        """``results`` with their written answers' marks counted (outputs/written.py)."""
+        results = list(results)
+        marks = self.marks.written_marks([r.id for r in results])
+        return [merge_written(r, marks[r.id]) for r in results]
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM results").fetchone()[0])

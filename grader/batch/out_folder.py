@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from grader.batch.gradebook import GRADEBOOK
+from grader.batch.gradebook import GRADEBOOK, Gradebook
 from grader.grading.results import SubmissionResult
 from grader.outputs.class_summary import write_summary
 from grader.outputs.gradescope import write_gradescope
@@ -14,7 +15,11 @@ from grader.outputs.junit import write_junit
 from grader.outputs.student_report import write_report
 from grader.outputs.tables import write_grades_csv, write_results_json
 
-__all__ = ["BatchOutputs"]
+__all__ = ["BatchOutputs", "NoGradebook", "export_outputs"]
+
+
+class NoGradebook(FileNotFoundError):
+    """The folder has no gradebook: ``nngrade grade --out`` it first."""
 
 
 class BatchOutputs:
@@ -45,3 +50,21 @@ class BatchOutputs:
             ("Gradescope", write_gradescope(results, self.out_dir)),
             ("JUnit", write_junit(results, self.out_dir / "junit.xml")),
         ]
+
+
+def export_outputs(out_dir: Path) -> list[tuple[str, Path]]:
+    """Write every report and class-wide file of ``out_dir`` again from its gradebook, with
+    the marks of written answers as they are now: what ``nngrade export`` and the end of
+    ``nngrade mark`` do. Grades nothing."""
+    if not (out_dir / GRADEBOOK).is_file():
+        raise NoGradebook(f"{out_dir} has no {GRADEBOOK}: run nngrade grade --out {out_dir} first")
+    with Gradebook(out_dir / GRADEBOOK) as gradebook:
+        results = {r.id: r for r in gradebook.with_marks(gradebook.all_results())}
+        order = json.loads(gradebook.setting("order") or "[]")
+        title = gradebook.setting("title") or "nngrade"
+    # The submissions of the last batch, in its order, as nngrade grade wrote them.
+    ordered = [results[id] for id in order if id in results] if order else list(results.values())
+    outputs = BatchOutputs(out_dir, title)
+    for result in ordered:
+        outputs.add(result)
+    return outputs.finish(ordered)

@@ -15,6 +15,7 @@ from grader.batch.executor import Executor, LocalExecutor
 from grader.batch.grade import BatchStopped, NoSubmissions, default_workers, grade_into
 from grader.cli.authoring import AUTHORING
 from grader.cli.course import COMMANDS
+from grader.cli.marking import MARKING_COMMANDS
 from grader.cli.options import fail, grading_options, load_assignment, options_from
 from grader.outputs.github import CheckOutputs, step_summary_path
 from grader.outputs.terminal import format_table
@@ -264,5 +265,5 @@ def check(
     raise SystemExit(0 if passed else 1)
 
 
-for _command in (*AUTHORING, *COMMANDS):
+for _command in (*AUTHORING, *COMMANDS, *MARKING_COMMANDS):
     main.add_command(_command)

@@ -2,9 +2,9 @@
 
 nngrade is not on a package index: a bundle, a CI workflow and a Gradescope zip install it
 from a wheel they hold. That wheel is made here from the running installation, whether it
-was installed from a wheel or from a checkout (editable): the ``grader`` package's modules
-the HTML templates and the message catalogues, with the installed metadata (dependencies, the ``nngrade``
-command). Only ``grader`` is walked, so reference/ and the assignments never get in.
+was installed from a wheel or from a checkout (editable): the ``grader`` package's modules,
+the HTML templates and the message catalogues, with the installed metadata (dependencies,
+the ``nngrade`` command). Only ``grader`` is walked, so reference/ and the assignments never get in.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from grader.checks import _i18n
 from grader.outputs.wording import cell_kind_words, check_label, format_points
+from grader.outputs.written import is_written, written_distribution
 
 __all__ = ["TEMPLATES_DIR", "breakable", "code_marks", "template_environment"]
 
@@ -57,6 +58,9 @@ def template_environment() -> Environment:
     env.filters["cell_kind"] = cell_kind_words
     env.filters["code_marks"] = code_marks
     env.filters["check_label"] = check_label
+    # For the written answers' includes (_answers.html.j2, _written_summary.html.j2).
+    env.tests["written"] = is_written
+    env.globals["written_distribution"] = written_distribution
     return env
 
 

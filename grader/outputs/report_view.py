@@ -22,6 +22,7 @@ from grader.outputs.notebook_cells import NotebookCell, cell_label, read_cells
 from grader.outputs.student_text import clean_traceback, student_message, student_notes
 from grader.outputs.values import Difference, array_picture, differences, inputs, reproduce_snippet
 from grader.outputs.wording import cell_kind_words, check_label, first_line
+from grader.outputs.written import is_written
 
 __all__ = ["CellItem", "CheckRow", "Fix", "ReportView", "build_view"]
 
@@ -151,10 +152,12 @@ def band(result: SubmissionResult) -> str:
 def build_view(result: SubmissionResult) -> ReportView:
     cells = read_cells(result.path) if result.path else {}
     view = ReportView(notes=student_notes(result.notes), band=band(result))
-    view.total_checks = len(result.checks)
+    # Written answers marked by hand have their own section (_answers.html.j2).
+    checks = [check for check in result.checks if not is_written(check.name)]
+    view.total_checks = len(checks)
     groups: dict[object, list[CheckResult]] = {}
     keys: dict[str, object] = {}  # a check's description -> its group
-    for check in result.checks:
+    for check in checks:
         if check.passed or check.outcome == "error":
             continue
         key = _cause_key(check, keys)
@@ -169,7 +172,7 @@ def build_view(result: SubmissionResult) -> ReportView:
             -sum(c.max_points - c.points for c in members),
         ),
     )
-    anchors = {id(check): f"check-{n}" for n, check in enumerate(result.checks, start=1)}
+    anchors = {id(check): f"check-{n}" for n, check in enumerate(checks, start=1)}
     fix_of: dict[int, Fix] = {}
     for number, members in enumerate(ordered, start=1):
         fix = _fix(number, members, cells)
@@ -177,14 +180,14 @@ def build_view(result: SubmissionResult) -> ReportView:
         view.fixes.append(fix)
         for check in members:
             fix_of[id(check)] = fix
-    for check in result.checks:
+    for check in checks:
         kind = _kind(check)
         home = fix_of.get(id(check))
         text = _row_text(check, home, cells)
         row = CheckRow(check, anchors[id(check)], kind, text, home.number if home else None)
         (view.passed if kind == "passed" else view.problems).append(row)
-    view.failed_count = sum(1 for c in result.checks if not c.passed and c.outcome != "error")
-    view.not_checked_count = sum(1 for c in result.checks if c.outcome == "error")
+    view.failed_count = sum(1 for c in checks if not c.passed and c.outcome != "error")
+    view.not_checked_count = sum(1 for c in checks if c.outcome == "error")
     view.cells = _cell_items(result.cells, cells)
     return view
 
