@@ -4,8 +4,10 @@
 Students get these to self-check, so they hold no solution: Net is judged by what it
 computes (its Linear layers' sizes, and the activations between them found from the values,
 so modules or torch.relu, Sequential or a class are all accepted) and the shape of its
-output; train and evaluate by what they do to a fresh Net(), seeded from the grading seed,
-on made-up images (never the notebook's own data). evaluate gets every image once with
+output; train and evaluate by what they do to a fresh network, seeded from the grading seed,
+on made-up images (never the notebook's own data), run with a stand-in network of the
+asked-for sizes rather than the student's Net, so that a wrong Net costs its own points
+only. evaluate gets every image once with
 each of the ten labels, so whatever the model predicts, exactly a tenth of its answers are
 right. Net's output against a reference forward pass, and a
 short training run on the bundled digits, are in hidden_torch_mlp.py.
@@ -36,6 +38,10 @@ from grader.checks import (
 ARCHITECTURE = ["Linear(784, 128)", "ReLU", "Linear(128, 64)", "ReLU", "Linear(64, 10)"]
 # What the architecture check charges, once, for a network other than the one asked for.
 ARCHITECTURE_CAUSE = "Net's architecture"
+# train() and evaluate() are judged with a stand-in network of the asked-for sizes (built in
+# the kernel, Flatten first), never with the student's Net: a wrong Net is failed (once) by
+# the checks above, and does not move the verdict on train or evaluate.
+STAND_IN = [784, 128, 64, 10]
 BATCH_SIZE = 32
 LEARNING_RATE = 0.05
 # 45 batches of 32 for train(), as many as the digits' training set makes.
@@ -100,7 +106,7 @@ def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> TrainingEpo
     x, y = made_up_images(rng, labels), torch.tensor(labels)
     return train_epoch(
         notebook,
-        "Net",
+        STAND_IN,
         "train",
         x,
         y,
@@ -183,7 +189,7 @@ def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> Evaluation:
     x, y = every_label(rng)
     return evaluate_model(
         notebook,
-        "Net",
+        STAND_IN,
         "evaluate",
         x,
         y,
