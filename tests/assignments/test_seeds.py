@@ -71,12 +71,11 @@ def layers_float32(namespace: dict[str, Any]) -> None:
 
         return type(cls.__name__, (cls,), {"forward": forward, "backward": backward})
 
-    # Not Sigmoid: the visible check measures its slope by centred differences of its own
-    # forward, and a float32 forward rounds each value by ~1e-7, which the step of 1e-3
-    # turns into ~1e-4 of error in the slope (not solved yet). Not Affine: x cast to float32
-    # times a float64 W is a float64 result with float32's errors, which fails by policy
-    # (with a message that names float32).
-    for name in ("Relu",):
+    # Sigmoid too: its visible check measures the slope of its own float32 forward, and
+    # the numerical slope knows its own error in float32 (grader/checks/_precision.py). Not
+    # Affine: x cast to float32 times a float64 W is a float64 result with float32's errors,
+    # which fails by policy (with a message that names float32).
+    for name in ("Relu", "Sigmoid"):
         namespace[name] = in_float32(namespace[name])
 
 
