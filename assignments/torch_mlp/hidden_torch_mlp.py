@@ -20,6 +20,7 @@ from grader.checks import (
     CheckFailure,
     Notebook,
     NotJudged,
+    describe,
     expect_network,
     fit_model,
     trace_model,
@@ -67,6 +68,11 @@ def test_forward_of_its_own_weights(notebook: Notebook, rng: np.random.Generator
         ) from None
     weights = [(layer.weight.numpy(), layer.bias.numpy()) for layer in trace.linear]
     expected = reference.linear_relu_stack(x.numpy(), weights)
+    if not isinstance(trace.output, torch.Tensor):  # named by the output-shape check
+        raise CheckFailure(
+            f"Net() returned {describe(trace.output)}; expected a tensor, the output of its "
+            "last Linear layer."
+        )
     output = trace.output.numpy()
     if output.shape == expected.shape and np.allclose(output, expected, rtol=1e-4, atol=1e-5):
         return

@@ -28,6 +28,7 @@ from grader.checks import (
     Evaluation,
     Notebook,
     TrainingEpoch,
+    describe,
     evaluate_model,
     expect_network,
     expect_scalar,
@@ -94,6 +95,11 @@ def test_output_shape(notebook: Notebook, rng: np.random.Generator, shape: tuple
         if failed.call.error is None:
             raise
         raise CheckFailure(f"{failed}\n{advice}") from None
+    if not isinstance(trace.output, torch.Tensor):
+        raise CheckFailure(
+            f"Net() returned {describe(trace.output)} for input of shape {shape}; expected a "
+            "tensor of shape (6, 10): forward() returns the last layer's output."
+        )
     got = tuple(trace.output.shape)
     if got != (6, 10):
         raise CheckFailure(
