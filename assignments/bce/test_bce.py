@@ -176,14 +176,13 @@ def test_bce_saturated_outputs(notebook: Notebook) -> None:
 
 @pytest.mark.points(1)
 def test_bce_accepts_numpy_arrays(notebook: Notebook) -> None:
-    """bce_loss(y_hat, y) also takes NumPy arrays"""
-    y_hat, y = (t.numpy() for t in tensors(NUMPY_Y_HAT, NUMPY_Y))
-    call = bce_call(notebook, y_hat, y)
+    """bce_loss(y_hat, y) is right on another batch (given as NumPy arrays if it takes them)"""
+    given = tensors(NUMPY_Y_HAT, NUMPY_Y)
+    call = bce_call(notebook, *(t.numpy() for t in given))
     if call.error is not None:
-        raise CheckFailure(
-            f"{call.what} raised an exception when given NumPy arrays:\n{call.error}\n"
-            "Convert them first, e.g. with torch.as_tensor(y_hat)."
-        )
+        # The template promises tensors only: a bce_loss that refuses NumPy arrays is not
+        # wrong, and is judged on the same values as tensors.
+        call = bce_call(notebook, *given)
     expect_scalar(call.value, NUMPY_EXPECTED, what=call.what, rtol=1e-5)
 
 

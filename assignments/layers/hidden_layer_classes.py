@@ -32,6 +32,7 @@ from grader.checks import (
     compare_gradients,
     expect_array,
     expect_scalar,
+    extra_dimension_cause,
     parameter_gradients,
 )
 from reference import digits
@@ -166,7 +167,8 @@ def counted_cause(found: object, want: object, case: Case) -> Iterator[None]:
         yield
     except CheckFailure as exc:
         m = len(np.asarray(case.inputs[0]))
-        raise CheckFailure(str(exc), cause=batch_factor_cause(found, want, m)) from None
+        cause = batch_factor_cause(found, want, m) or extra_dimension_cause(found, want)
+        raise CheckFailure(str(exc), cause=cause) from None
 
 
 @pytest.mark.points(2, shared=True)
@@ -222,6 +224,7 @@ class Judged:
         if isinstance(grads, dict) and isinstance(own, dict):
             causes = {
                 batch_factor_cause(grads.get(name), own.get(name), problem.m)
+                or extra_dimension_cause(grads.get(name), own.get(name))
                 for name in NET_PARAMETERS
                 if not self.own[name]
             }
