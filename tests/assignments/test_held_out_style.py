@@ -57,3 +57,13 @@ def test_a_class_network_with_an_eps_clamp_gets_full_marks(
     """torch.clamp on y_hat refuses NumPy arrays: the template promises tensors only."""
     result = graded_bce["class_eps_clamp"]
     assert result.score == result.max_score, lost(result)
+
+
+@pytest.mark.parametrize("name", ["reshape_running_loss", "returns_loss_tensor"])
+def test_torch_mlp_spellings_of_train_get_full_marks(
+    graded_torch_mlp: dict[str, SubmissionResult], name: str
+) -> None:
+    """reshape and F.relu, a running loss with progress prints and a cell that makes the
+    model again with momentum; or the mean loss returned as a tensor (not .item())."""
+    result = graded_torch_mlp[name]
+    assert result.score == result.max_score, lost(result)
