@@ -46,9 +46,12 @@ def test_training_tells_digits_apart(notebook: Notebook, rng: np.random.Generato
     )
     losses = run.losses
     if not run.trainable or not np.isfinite(losses[-1]):
+        low, high = run.output_range or (0.0, 1.0)
         raise NotJudged(
             f"{what} does not run to the end (see the check of training with bce_loss), so "
-            "there is no accuracy to judge"
+            "there is no accuracy to judge",
+            # Outputs outside [0, 1]: the visible architecture check's cause, charged there.
+            cause="net's architecture" if low < 0 or high > 1 else None,
         )
     output = run.test_output
     if not isinstance(output, torch.Tensor) or output.numel() != len(data.y_test):

@@ -98,7 +98,8 @@ def test_wrong_architecture_names_the_layer(graded_bce: dict[str, SubmissionResu
     )
     # Without the final sigmoid the outputs are not probabilities: said so, not "clamp".
     assert "end net with a Sigmoid" in bad["test_training_with_bce_loss"]
-    assert "test_training_tells_digits_apart" in bad and graded_bce["wrong_architecture"].score == 6
+    # One mistake (the network), charged once: the training checks keep their points.
+    assert "test_training_tells_digits_apart" in bad and graded_bce["wrong_architecture"].score == 8
 
 
 @pytest.mark.parametrize("spelling", ["class_torch_relu", "sequential_flatten"])
@@ -126,6 +127,7 @@ def test_a_missing_sigmoid_is_named(graded_bce: dict[str, SubmissionResult]) -> 
         "(nn.Sigmoid() or torch.sigmoid)."
     )
     assert "end net with a Sigmoid" in bad["test_training_with_bce_loss"]
+    assert graded_bce["missing_sigmoid"].score == FULL - 2
 
 
 def test_a_float_loss_cannot_train(graded_bce: dict[str, SubmissionResult]) -> None:
