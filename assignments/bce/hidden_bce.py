@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import reference
-from grader.checks import CheckFailure, Notebook, NotJudged, train_steps
+from grader.checks import CheckFailure, Notebook, NotJudged, describe, train_steps
 from reference import digits
 
 TRAINING_STEPS = 100
@@ -46,11 +46,20 @@ def test_training_tells_digits_apart(notebook: Notebook, rng: np.random.Generato
     )
     losses = run.losses
     if not run.trainable or not np.isfinite(losses[-1]):
+        low, high = run.output_range or (0.0, 1.0)
         raise NotJudged(
             f"{what} does not run to the end (see the check of training with bce_loss), so "
-            "there is no accuracy to judge"
+            "there is no accuracy to judge",
+            # Outputs outside [0, 1]: the visible architecture check's cause, charged there.
+            cause="net's architecture" if low < 0 or high > 1 else None,
         )
-    accuracy = reference.accuracy(run.test_output.numpy().ravel(), data.y_test)
+    output = run.test_output
+    if not isinstance(output, torch.Tensor) or output.numel() != len(data.y_test):
+        raise CheckFailure(
+            f"After {what}, net returned {describe(output)} for the {len(data.y_test)} "
+            f"held-out digits; expected one probability per digit, shape ({len(data.y_test)}, 1)."
+        )
+    accuracy = reference.accuracy(output.numpy().ravel(), data.y_test)
     if accuracy < TARGET_ACCURACY:
         raise CheckFailure(
             f"After {what}, the network classifies {accuracy:.1%} of the held-out digits "

@@ -29,6 +29,7 @@ from grader.checks import (
     expect_gradient,
     expect_scalar,
     expect_unmodified,
+    extra_dimension_cause,
     numerical_gradient,
 )
 
@@ -178,7 +179,11 @@ def test_affine_backward(notebook: Notebook, rng: np.random.Generator, name: str
     point = {"dx": x, "dW": W, "db": b}[name]
     numerical = numerical_gradient(weighted(evaluations[name], dout), point)
     what = f"{affine.what}.backward(dout): {AFFINE_GRADIENTS[name]}"
-    expect_gradient(found[name], numerical, what=what)
+    try:
+        expect_gradient(found[name], numerical, what=what)
+    except CheckFailure as exc:
+        # db of shape (1, n) fails the network's bias gradients too: charged once.
+        raise CheckFailure(str(exc), cause=extra_dimension_cause(found[name], numerical)) from None
 
 
 @pytest.mark.points(1)

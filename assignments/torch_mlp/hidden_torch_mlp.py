@@ -3,7 +3,8 @@ forward pass and the bundled digits.
 
 2 points. Neither fails a notebook again for what a visible check already failed: Net's
 output is judged only when the visible architecture check passes (it names anything else),
-and a short training run is judged by what it reaches.
+and a short training run of a stand-in network with the student's train() is judged by
+what it reaches.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from grader.checks import (
     CheckFailure,
     Notebook,
     NotJudged,
+    describe,
     expect_network,
     fit_model,
     trace_model,
@@ -31,6 +33,9 @@ EPOCHS = 10
 # Over many seeds the solution reaches 92-94% with these; the target leaves a margin.
 TARGET_ACCURACY = 0.85
 ARCHITECTURE = ["Linear(784, 128)", "ReLU", "Linear(128, 64)", "ReLU", "Linear(64, 10)"]
+# The short run trains a stand-in of the asked-for network (as the visible train checks do),
+# so that it judges train() alone: Net is judged by the architecture and output checks.
+STAND_IN = [784, 128, 64, 10]
 
 
 @cache
@@ -63,6 +68,11 @@ def test_forward_of_its_own_weights(notebook: Notebook, rng: np.random.Generator
         ) from None
     weights = [(layer.weight.numpy(), layer.bias.numpy()) for layer in trace.linear]
     expected = reference.linear_relu_stack(x.numpy(), weights)
+    if not isinstance(trace.output, torch.Tensor):  # named by the output-shape check
+        raise CheckFailure(
+            f"Net() returned {describe(trace.output)}; expected a tensor, the output of its "
+            "last Linear layer."
+        )
     output = trace.output.numpy()
     if output.shape == expected.shape and np.allclose(output, expected, rtol=1e-4, atol=1e-5):
         return
@@ -76,12 +86,12 @@ def test_forward_of_its_own_weights(notebook: Notebook, rng: np.random.Generator
 @pytest.mark.points(1)
 @pytest.mark.time_limit(90)
 def test_short_training_run(notebook: Notebook, rng: np.random.Generator) -> None:
-    """a fresh Net trained with train() classifies held-out digits"""
+    """a network trained with train() classifies held-out digits"""
     x, y, x_test, y_test = data()
     what = f"{EPOCHS} epochs of train() with SGD (lr {LEARNING_RATE}, batches of {BATCH_SIZE})"
     run = fit_model(
         notebook,
-        "Net",
+        STAND_IN,
         "train",
         x,
         y,
@@ -95,6 +105,7 @@ def test_short_training_run(notebook: Notebook, rng: np.random.Generator) -> Non
     accuracy = float(np.mean(run.test_output.numpy().argmax(axis=1) == y_test.numpy()))
     if not accuracy >= TARGET_ACCURACY:
         raise CheckFailure(
-            f"After {what}, a fresh Net classifies {accuracy:.1%} of the held-out digits "
-            f"correctly; expected at least {TARGET_ACCURACY:.0%}."
+            f"After {what}, a fresh network of the asked-for sizes classifies "
+            f"{accuracy:.1%} of the held-out digits correctly; expected at least "
+            f"{TARGET_ACCURACY:.0%}."
         )

@@ -4,8 +4,10 @@
 Students get these to self-check, so they hold no solution: Net is judged by what it
 computes (its Linear layers' sizes, and the activations between them found from the values,
 so modules or torch.relu, Sequential or a class are all accepted) and the shape of its
-output; train and evaluate by what they do to a fresh Net(), seeded from the grading seed,
-on made-up images (never the notebook's own data). evaluate gets every image once with
+output; train and evaluate by what they do to a fresh network, seeded from the grading seed,
+on made-up images (never the notebook's own data), run with a stand-in network of the
+asked-for sizes rather than the student's Net, so that a wrong Net costs its own points
+only. evaluate gets every image once with
 each of the ten labels, so whatever the model predicts, exactly a tenth of its answers are
 right. Net's output against a reference forward pass, and a
 short training run on the bundled digits, are in hidden_torch_mlp.py.
@@ -26,6 +28,7 @@ from grader.checks import (
     Evaluation,
     Notebook,
     TrainingEpoch,
+    describe,
     evaluate_model,
     expect_network,
     expect_scalar,
@@ -36,6 +39,10 @@ from grader.checks import (
 ARCHITECTURE = ["Linear(784, 128)", "ReLU", "Linear(128, 64)", "ReLU", "Linear(64, 10)"]
 # What the architecture check charges, once, for a network other than the one asked for.
 ARCHITECTURE_CAUSE = "Net's architecture"
+# train() and evaluate() are judged with a stand-in network of the asked-for sizes (built in
+# the kernel, Flatten first), never with the student's Net: a wrong Net is failed (once) by
+# the checks above, and does not move the verdict on train or evaluate.
+STAND_IN = [784, 128, 64, 10]
 BATCH_SIZE = 32
 LEARNING_RATE = 0.05
 # 45 batches of 32 for train(), as many as the digits' training set makes.
@@ -88,6 +95,11 @@ def test_output_shape(notebook: Notebook, rng: np.random.Generator, shape: tuple
         if failed.call.error is None:
             raise
         raise CheckFailure(f"{failed}\n{advice}") from None
+    if not isinstance(trace.output, torch.Tensor):
+        raise CheckFailure(
+            f"Net() returned {describe(trace.output)} for input of shape {shape}; expected a "
+            "tensor of shape (6, 10): forward() returns the last layer's output."
+        )
     got = tuple(trace.output.shape)
     if got != (6, 10):
         raise CheckFailure(
@@ -100,7 +112,7 @@ def train_one_epoch(notebook: Notebook, rng: np.random.Generator) -> TrainingEpo
     x, y = made_up_images(rng, labels), torch.tensor(labels)
     return train_epoch(
         notebook,
-        "Net",
+        STAND_IN,
         "train",
         x,
         y,
@@ -183,7 +195,7 @@ def evaluate_once(notebook: Notebook, rng: np.random.Generator) -> Evaluation:
     x, y = every_label(rng)
     return evaluate_model(
         notebook,
-        "Net",
+        STAND_IN,
         "evaluate",
         x,
         y,

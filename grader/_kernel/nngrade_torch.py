@@ -112,7 +112,7 @@ def train_steps(
 
 def train_epoch(
     namespace: dict[str, Any],
-    class_name: str,
+    class_name: str | list[int],
     train_name: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -152,7 +152,7 @@ def train_epoch(
 
 def evaluate(
     namespace: dict[str, Any],
-    class_name: str,
+    class_name: str | list[int],
     evaluate_name: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -183,7 +183,7 @@ def evaluate(
 
 def fit(
     namespace: dict[str, Any],
-    class_name: str,
+    class_name: str | list[int],
     train_name: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -207,11 +207,20 @@ def fit(
     return {"test_output": test_output, "seconds": time.perf_counter() - started}
 
 
-def _fresh_model(namespace: dict[str, Any], name: str, seed: int) -> nn.Module:
+def _fresh_model(namespace: dict[str, Any], name: str | list[int], seed: int) -> nn.Module:
     """A new instance of the student's class, or a re-initialised copy of their network,
-    with weights drawn from ``seed``: never the object the notebook trained."""
-    found = student_object(namespace, name)
+    with weights drawn from ``seed``: never the object the notebook trained.
+
+    A list of sizes instead of a name asks for a stand-in (Flatten, then Linear layers of
+    those sizes with ReLU between them), so that a check can judge a student's ``train``
+    or ``evaluate`` whatever their own network does."""
     torch.manual_seed(seed)
+    if isinstance(name, list):
+        layers: list[nn.Module] = [nn.Flatten()]
+        for n_in, n_out in zip(name, name[1:], strict=False):
+            layers += [nn.Linear(int(n_in), int(n_out)), nn.ReLU()]
+        return nn.Sequential(*layers[:-1])
+    found = student_object(namespace, name)
     if isinstance(found, type) and issubclass(found, nn.Module):
         model = found()
     elif isinstance(found, nn.Module):
@@ -228,7 +237,7 @@ def _fresh_model(namespace: dict[str, Any], name: str, seed: int) -> nn.Module:
 
 def _training(
     namespace: dict[str, Any],
-    class_name: str,
+    class_name: str | list[int],
     train_name: str,
     x: torch.Tensor,
     y: torch.Tensor,

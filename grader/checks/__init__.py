@@ -15,7 +15,8 @@ are a contract: an assignment says which nngrade it needs with ``requires`` in i
   `parameter_gradients_at_once`, `away_from_kinks`, `compare_gradients`, `expect_gradient`,
   `GradientComparison`.
 - A backward pass that returns a dict of gradients: `GradientCall`, `expect_working`,
-  `batch_factor_hints`, `batch_factor_cause` (the cause a failure names, charged once).
+  `batch_factor_hints`, `batch_factor_cause` and `extra_dimension_cause` (the causes a
+  failure names, charged once).
 - A "Deep Learning from Scratch" network object: `NetworkProblem`, `NetworkCalls`,
   `agrees_with_own`.
 - PyTorch models, run in the kernel: `trace_model`, `train_steps`, `train_epoch`,
@@ -45,6 +46,7 @@ from grader.checks._diagnoses import (
     batch_factor_cause,
     batch_factor_hints,
     expect_working,
+    extra_dimension_cause,
 )
 from grader.checks._gradients import (
     GradientComparison,
@@ -111,6 +113,7 @@ __all__ = [
     "expect_scalar",
     "expect_unmodified",
     "expect_working",
+    "extra_dimension_cause",
     "fit_model",
     "numerical_gradient",
     "parameter_gradients",

@@ -21,7 +21,13 @@ from grader.checks.failures import CheckFailure, NotJudged
 from grader.checks.notebook import CallResult
 
 # What grader.checks exports; ChainWords and chain_hint serve _networks and the tests.
-__all__ = ["GradientCall", "batch_factor_cause", "batch_factor_hints", "expect_working"]
+__all__ = [
+    "GradientCall",
+    "batch_factor_cause",
+    "batch_factor_hints",
+    "expect_working",
+    "extra_dimension_cause",
+]
 
 # The cause a failure names when a value is off by the batch size: charged once per
 # submission (``charge_each_cause`` in assignment.toml).
@@ -115,7 +121,8 @@ class GradientCall:
         returned = self.call.raw_value if self.call.ok else None
         if self.mismatch(name) is None or not isinstance(returned, dict):
             return None
-        return batch_factor_cause(returned.get(name), self.expected[name], self.m)
+        found, want = returned.get(name), self.expected[name]
+        return batch_factor_cause(found, want, self.m) or extra_dimension_cause(found, want)
 
     def _compare(self, name: str) -> str | None:
         try:
@@ -206,6 +213,10 @@ def expect_working(call: GradientCall) -> GradientCall:
     return call
 
 
+# The cause a bias gradient with an extra dimension of size 1 names (extra_dimension_cause).
+EXTRA_DIMENSION = "a gradient with an extra dimension of size 1 (keepdims=True)"
+
+
 def batch_factor_cause(actual: object, expected: object, m: int) -> str | None:
     """``"batch-size factor"`` when ``actual`` is ``expected`` times m or 1/m (a missing or a
     doubled division by the batch size), for ``CheckFailure(..., cause=...)``; else None."""
@@ -221,6 +232,22 @@ def batch_factor_cause(actual: object, expected: object, m: int) -> str | None:
     for factor in (float(m), 1 / m):
         if np.allclose(got, want * factor, rtol=1e-3, atol=1e-8 * factor):
             return BATCH_FACTOR
+    return None
+
+
+def extra_dimension_cause(actual: object, expected: object) -> str | None:
+    """``EXTRA_DIMENSION`` when ``actual`` is ``expected`` with one more dimension of size 1
+    (a bias gradient summed with ``keepdims=True``, shape (1, n) for (n,)): one mistake,
+    whichever gradient or layer shows it, for ``CheckFailure(..., cause=...)``; else None."""
+    try:
+        got = np.asarray(actual, dtype=np.float64)
+        want = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if got.shape not in ((1, *want.shape), (*want.shape, 1)) or not want.size:
+        return None
+    if np.allclose(got.reshape(want.shape), want, rtol=1e-3, atol=1e-7):
+        return EXTRA_DIMENSION
     return None
 
 

@@ -15,6 +15,12 @@ import numpy as np
 from grader.checks._compare import _as_returned, expect_array
 from grader.checks._explain import _fail, _num, _shape, describe
 from grader.checks._i18n import gettext as _
+from grader.checks._precision import (
+    NumericalGradient,
+    measured,
+    precision_of,
+    rounding_bound,
+)
 
 # What grader.checks exports; the tuning constants below are defaults of these helpers.
 __all__ = [
@@ -88,33 +94,46 @@ def relative_error(a: np.ndarray, b: np.ndarray, tiny: float = TINY) -> np.ndarr
 
 
 def numerical_gradient(f: ScalarFunction, x: np.ndarray, *, step: float = STEP) -> np.ndarray:
-    """The gradient of the scalar function ``f`` at ``x``, one centred difference per element.
+    """The gradient of the scalar function ``f`` at ``x``, one centred difference per element,
+    as a ``NumericalGradient`` that knows its own error (larger when ``f`` computes in float32).
 
     ``f`` gets a fresh float64 copy each time, so a function that writes into its argument
     cannot disturb the next evaluation.
     """
     point = np.array(x, dtype=np.float64)
     grad = np.empty_like(point)
+    sizes = np.zeros_like(point)
+    seen: list[str | None] = []
     for i in range(point.size):
+        values: list[float] = []
 
-        def along(value: float, i: int = i) -> float:
+        def along(value: float, i: int = i, values: list[float] = values) -> float:
             moved = point.copy()
             moved.flat[i] = value
-            return _scalar(f(moved))
+            returned = f(moved)
+            seen.append(precision_of(returned))
+            values.append(_scalar(returned))
+            return values[-1]
 
         with np.errstate(all="ignore"):
             grad.flat[i] = _centred(along, float(point.flat[i]), step)
-    return grad
+        sizes.flat[i] = max(abs(v) for v in values)
+    precision = _lowest(seen)
+    return measured(grad, rounding_bound(sizes, point, grad, step, precision), precision)
 
 
 def elementwise_derivative(
     f: Callable[[np.ndarray], object], x: np.ndarray, *, step: float = STEP
 ) -> np.ndarray:
-    """The derivative of an element-wise function (an activation) at every element of ``x``.
+    """The derivative of an element-wise function (an activation) at every element of ``x``,
+    as a ``NumericalGradient`` that knows its own error (larger when ``f`` computes in
+    float32).
 
     Four calls of ``f`` in all, whatever the size of ``x``.
     """
     point = np.array(x, dtype=np.float64)
+    sizes = np.zeros_like(point)
+    seen: list[str | None] = []
 
     def at(offset: float) -> np.ndarray:
         returned = f(point + offset)
@@ -126,10 +145,14 @@ def elementwise_derivative(
                     "returned {got}; expected an array of its input's shape {shape}."
                 ).format(got=describe(returned), shape=_shape(point.shape))
             )
+        seen.append(precision_of(returned))
+        np.maximum(sizes, np.abs(value), out=sizes)
         return value
 
     with np.errstate(all="ignore"):  # inf - inf in a student's values: NaN, judged later
-        return _centred(at, 0.0, step)
+        slope = _centred(at, 0.0, step)
+        precision = _lowest(seen)
+        return measured(slope, rounding_bound(sizes, point, slope, step, precision), precision)
 
 
 def parameter_gradients(
@@ -169,18 +192,23 @@ def parameter_gradients_at_once(
                 moved = base.copy()
                 moved.flat[i] = float(base.flat[i]) + k * step
                 points.append({**params, name: moved})
-    found_losses = [_scalar(value) for value in losses(points)]
+    returned = list(losses(points))
+    found_losses = [_scalar(value) for value in returned]
+    precision = _lowest([precision_of(value) for value in returned])
     if len(found_losses) != len(points):
         raise ValueError(f"losses must return {len(points)} values, not {len(found_losses)}")
     values = iter(found_losses)
-    grads = {}
+    grads: dict[str, np.ndarray] = {}
     for name in names:
         grad = np.empty(np.shape(params[name]), dtype=np.float64)
+        sizes = np.zeros_like(grad)
         for i in range(grad.size):
             # Keyed by the offsets _centred asks for at 0.0 (exactly k * step: 0.0 - 2h is -2h).
             found = {k * step: next(values) for k in offsets}
             grad.flat[i] = _centred(found.__getitem__, 0.0, step)
-        grads[name] = grad
+            sizes.flat[i] = max(abs(v) for v in found.values())
+        base = np.asarray(params[name], dtype=np.float64)
+        grads[name] = measured(grad, rounding_bound(sizes, base, grad, step, precision), precision)
     return grads
 
 
@@ -211,14 +239,23 @@ def compare_gradients(
 ) -> GradientComparison:
     """The largest element-wise relative error between two gradients of the same shape,
     |a - b| / max(|a| + |b|, tiny), and whether it is within ``tolerance``, small enough
-    for a right gradient."""
+    for a right gradient. When ``numerical`` knows its own error (a ``NumericalGradient``
+    from these helpers), that much of |a - b| is forgiven first."""
+    bound = getattr(numerical, "error", None)
     a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numerical, dtype=np.float64)
     if a.shape != n.shape:
         raise ValueError(f"shapes differ: {_shape(a.shape)} and {_shape(n.shape)}")
     if a.size == 0:
         return GradientComparison(0.0, (), 0.0, 0.0, tolerance)
+    with np.errstate(invalid="ignore"):
+        errors = relative_error(a, n, tiny)
+        if bound is not None:
+            excess = np.maximum(np.abs(a - n) - bound, 0.0)
+            errors = np.where(
+                np.isnan(errors), errors, excess / np.maximum(np.abs(a) + np.abs(n), tiny)
+            )
     # NaN is the worst error of all, not a missing one.
-    errors = np.nan_to_num(relative_error(a, n, tiny), nan=np.inf, posinf=np.inf)
+    errors = np.nan_to_num(errors, nan=np.inf, posinf=np.inf)
     index = tuple(int(i) for i in np.unravel_index(np.argmax(errors), errors.shape))
     found = (float(errors[index]), index, float(a[index]), float(n[index]))
     return GradientComparison(*found, tolerance)
@@ -233,7 +270,9 @@ def expect_gradient(
 ) -> GradientComparison:
     """Fail, saying where and by how much, unless ``actual`` is within a relative error of
     1e-4 of the ``numerical`` gradient (and an array of its shape); return the comparison."""
-    numerical = np.asarray(numerical, dtype=np.float64)
+    measured_from = getattr(numerical, "precision", None)
+    if not isinstance(numerical, NumericalGradient):
+        numerical = np.asarray(numerical, dtype=np.float64)
     # Type, shape and NaN problems are explained as for any other array; any finite values
     # pass this first step (atol=inf), the relative error judges them below.
     expect_array(actual, numerical, what=what, rtol=0.0, atol=np.inf, inputs=inputs)
@@ -278,8 +317,19 @@ def expect_gradient(
             else _("A right gradient stays below {tolerance}.")
         ).format(tolerance=f"{result.tolerance:g}", dtype=low)
         cause = "" if result.max_error > SUSPECT else " " + _small_error()
-        _fail(f"{message} {bound}{cause}")
+        _fail(f"{message} {bound}{cause}{_measured_note(numerical, result.index, measured_from)}")
     return result
+
+
+def _measured_note(numerical: np.ndarray, index: tuple[int, ...], precision: str | None) -> str:
+    """Where the numerical gradient came from values in float32: say so, with its error."""
+    bound = getattr(numerical, "error", None)
+    if precision is None or bound is None:
+        return ""
+    return " " + _(
+        "The numerical gradient was measured from {precision} values of your forward, so it "
+        "is itself only good to about {bound} there; the difference is larger than that."
+    ).format(precision=precision, bound=_num(float(bound[index])))
 
 
 def _low_precision(value: object) -> str | None:
@@ -290,6 +340,12 @@ def _low_precision(value: object) -> str | None:
     name = str(dtype).removeprefix("torch.")
     kind = np.dtype(name).kind if name in ("float32", "float16") else ""
     return name if kind == "f" else None
+
+
+def _lowest(precisions: list[str | None]) -> str | None:
+    """The least precise float type among the values seen (None: all float64)."""
+    found = [p for p in precisions if p is not None]
+    return min(found, key=lambda p: np.finfo(p).bits) if found else None
 
 
 def _numbers(value: object) -> np.ndarray | None:

@@ -9,7 +9,7 @@ explanation as ``CallResult.value`` would give.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -221,7 +221,7 @@ def train_steps(
 
 def train_epoch(
     notebook: Notebook,
-    model: str,
+    model: str | Sequence[int],
     train: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -234,16 +234,17 @@ def train_epoch(
     """Call the student's ``train(model, loader, optimizer)`` once, watched: for checks of a
     training loop (zero_grad, backward, step, the loss it returns).
 
-    The model is a fresh instance of the student's class ``model`` (weights drawn from
-    ``seed``), the loader a shuffled DataLoader over (``x``, ``y``) in batches of
-    ``batch_size`` (shuffled from ``seed``), the optimizer plain SGD with learning rate
-    ``lr``. ``what`` names the call in messages. Raises ``CallFailed`` when a name is
-    missing or the student's code raises.
+    The model is a fresh instance of the student's class ``model``, or a stand-in network
+    when ``model`` is a list of layer sizes (weights drawn from ``seed`` either way), the
+    loader a shuffled DataLoader over (``x``, ``y``) in batches of ``batch_size`` (shuffled
+    from ``seed``), the optimizer plain SGD with learning rate ``lr``. ``what`` names the
+    call in messages. Raises ``CallFailed`` when a name is missing or the student's code
+    raises.
     """
     reply = _reply(
         notebook.run(
             Routine.TRAIN_EPOCH,
-            model,
+            _model(model),
             train,
             x,
             y,
@@ -267,7 +268,7 @@ def train_epoch(
 
 def evaluate_model(
     notebook: Notebook,
-    model: str,
+    model: str | Sequence[int],
     evaluate: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -286,7 +287,14 @@ def evaluate_model(
     """
     reply = _reply(
         notebook.run(
-            Routine.EVALUATE, model, evaluate, x, y, batch_size=batch_size, seed=seed, what=what
+            Routine.EVALUATE,
+            _model(model),
+            evaluate,
+            x,
+            y,
+            batch_size=batch_size,
+            seed=seed,
+            what=what,
         )
     )
     return Evaluation(
@@ -299,7 +307,7 @@ def evaluate_model(
 
 def fit_model(
     notebook: Notebook,
-    model: str,
+    model: str | Sequence[int],
     train: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -321,7 +329,7 @@ def fit_model(
     reply = _reply(
         notebook.run(
             Routine.FIT,
-            model,
+            _model(model),
             train,
             x,
             y,
@@ -334,6 +342,13 @@ def fit_model(
         )
     )
     return TrainingRun(test_output=reply["test_output"], seconds=float(reply["seconds"]))
+
+
+def _model(model: str | Sequence[int]) -> str | list[int]:
+    """The name of the student's class, or the sizes of a stand-in network (``[784, 128,
+    64, 10]``: Flatten, then Linear layers with ReLU between them) for checks of ``train``
+    or ``evaluate`` that must not depend on the student's own network."""
+    return model if isinstance(model, str) else [int(n) for n in model]
 
 
 def _reply(call: CallResult) -> dict[str, Any]:

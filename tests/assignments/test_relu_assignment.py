@@ -72,6 +72,8 @@ def test_derivative_at_zero(graded_relu: dict[str, SubmissionResult]) -> None:
         "test_does_not_modify_input[d_relu]",
     }
     assert "where x == 0 exactly" in bad["test_d_relu_at_zero"].message
+    # One mistake (1 at x = 0), charged once: at the first of the five checks it fails.
+    assert graded_relu["d_relu_zero_wrong"].score == FULL - 0.5
 
 
 def test_d_relu_writing_into_its_argument(graded_relu: dict[str, SubmissionResult]) -> None:

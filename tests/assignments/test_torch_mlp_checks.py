@@ -17,6 +17,8 @@ from grader.checks.notebook import InProcessTransport
 from grader.grading.assignment import Assignment
 from grader.grading.engine import run_checks
 from grader.grading.results import CheckResult
+from tests.direct_checks import failures, run
+from tests.solution_support import solution_namespace
 
 ASSIGNMENT = Assignment.load(Path(__file__).resolve().parents[2] / "assignments" / "torch_mlp")
 
@@ -194,3 +196,34 @@ def test_other_layers_are_not_judged_again_for_the_output_of_their_weights() -> 
     transport = InProcessTransport({"Net": SigmoidNet})
     charged = {r.name: r for r in run_checks(every, transport, seed=2, include_hidden=True)}
     assert charged["test_forward_of_its_own_weights"].points == 0
+
+
+class LogSigmoidNet(NoFlatten):
+    """LogSigmoid where ReLU is asked for: a network that trains slowly, so that a short
+    training run with it reached the target on some seeds and not on others."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack = nn.Sequential(
+            nn.Flatten(), nn.Linear(784, 128), nn.LogSigmoid(), nn.Linear(128, 64),
+            nn.LogSigmoid(), nn.Linear(64, 10),
+        )  # fmt: skip
+
+
+TRAIN_AND_EVALUATE = (
+    "test_train_updates_the_model",
+    "test_train_returns_mean_batch_loss",
+    "test_evaluate_values",
+    "test_evaluate_mode",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("net", [NoFlatten, LogSigmoidNet], ids=lambda n: n.__name__)
+def test_a_wrong_net_does_not_move_the_verdict_on_train_and_evaluate(net: type) -> None:
+    """train and evaluate run with a stand-in of the asked-for network, never with Net: a
+    Net that cannot take images (or trains slowly) costs its own points only."""
+    namespace = {**solution_namespace("torch_mlp"), "Net": net}
+    outcomes = run("torch_mlp", namespace, 3, only=lambda name: name in TRAIN_AND_EVALUATE)
+    assert set(outcomes) == set(TRAIN_AND_EVALUATE)
+    assert failures(outcomes) == {}

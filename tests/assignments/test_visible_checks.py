@@ -164,7 +164,7 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
         },
     },
     "bce": {
-        "seed_formula": {"test_bce_saturated_outputs", "test_bce_accepts_numpy_arrays"},
+        "seed_formula": {"test_bce_saturated_outputs"},
         "sum_not_mean": {
             "test_bce_values[(n, 1)]",
             "test_bce_values[(n,)]",
@@ -186,13 +186,8 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
     "torch_mlp": {
         "logsigmoid": {"test_architecture"},
         "wrong_sizes": {"test_architecture"},
-        "no_flatten": {
-            "test_output_shape[(N, 1, 28, 28)]",
-            "test_train_updates_the_model",
-            "test_train_returns_mean_batch_loss",
-            "test_evaluate_values",
-            "test_evaluate_mode",
-        },
+        # train and evaluate run with a stand-in network: Net's mistake is not theirs.
+        "no_flatten": {"test_output_shape[(N, 1, 28, 28)]"},
         "no_step": {"test_train_updates_the_model"},
         "no_zero_grad": {"test_train_updates_the_model"},
         "returns_last_loss": {"test_train_returns_mean_batch_loss"},

@@ -7,10 +7,9 @@ the layers assignment, methods) made to return each kind of wrong value, and mus
 passed or failed (or not judged), never error.
 
 The activations assignment's MyReLU (a torch.autograd.Function) gets its own catalogue:
-its forward's and backward's returns. Not covered here: torch_mlp's Net (an nn.Module run
-inside the kernel's routines, whose output is a tensor those routines read, not a value
-the checks judge), and bce's net for the same reason; their train/evaluate and
-bce_loss/accuracy returns are covered.
+its forward's and backward's returns. torch_mlp's Net and bce's net (nn.Modules run inside
+the kernel's routines) are in test_wrong_models.py; their train/evaluate and
+bce_loss/accuracy returns are covered here.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ PUBLIC_NAMES = [
     "expect_scalar",
     "expect_unmodified",
     "expect_working",
+    "extra_dimension_cause",
     "fit_model",
     "numerical_gradient",
     "parameter_gradients",
