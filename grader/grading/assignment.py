@@ -65,6 +65,9 @@ class Assignment:
     # "once": a mistake that a check names as the cause of its failure costs points in the
     # first check that fails for it only; "every": in each check that fails for it.
     charge_each_cause: str = "once"
+    # Modules every kernel imports as it boots (``preload = ["torch"]``): a kernel started
+    # ahead of time has them ready when its submission arrives (runner/pool.py).
+    preload: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
@@ -107,6 +110,14 @@ class Assignment:
             raise AssignmentError(
                 f"{config_path}: 'charge_each_cause' must be {modes}, not '{charge}'"
             )
+        preload = config.get("preload", [])
+        if not isinstance(preload, list) or not all(
+            isinstance(m, str) and all(part.isidentifier() for part in m.split("."))
+            for m in preload
+        ):
+            raise AssignmentError(
+                f"{config_path}: 'preload' must be a list of module names, such as [\"torch\"]"
+            )
         name = str(config.get("name", root.name))
         requires = _requires(config_path, config.get("requires", ""), name)
         return cls(
@@ -122,6 +133,7 @@ class Assignment:
             packages=packages,
             requires=requires,
             charge_each_cause=charge,
+            preload=tuple(preload),
         )
 
     @property
@@ -159,6 +171,7 @@ class Assignment:
             "execute": self.execute,
             "charge_each_cause": self.charge_each_cause,
             **({"requires": self.requires} if self.requires else {}),
+            **({"preload": list(self.preload)} if self.preload else {}),
             "checks": [_copy(path, dest) for path in self.checks],
             "support_files": [_copy(path, dest) for path in self.support_files],
         }

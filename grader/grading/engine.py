@@ -36,8 +36,8 @@ from grader.grading.results import (
 )
 from grader.runner.cell_data import CodeCell
 from grader.runner.cells import LiveNotebook
-from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
+from grader.runner.pool import open_session
 from grader.runner.sandbox import Sandbox
 
 __all__ = [
@@ -60,6 +60,9 @@ class GradingOptions:
     limits: Limits = field(default_factory=Limits)
     # Folders a notebook must not see besides the assignment: outputs, other submissions.
     private_paths: tuple[Path, ...] = ()
+    # A batch's workers start each next kernel while grading (runner/pool.py); False: on
+    # demand, one at a time (the benchmark's comparison, and a fallback to hand).
+    prestart_kernels: bool = True
 
 
 class CheckSuiteError(RuntimeError):
@@ -157,8 +160,9 @@ def _grade(
     if not any(cell.source.strip() for cell in cells):
         result.notes.append("The notebook has no code to run, so none of the checks can pass.")
     with (
-        sandbox.box(assignment.support_files) as box,
-        KernelSession(box, cell_timeout=options.cell_timeout) as session,
+        open_session(
+            sandbox, assignment.support_files, assignment.preload, options.cell_timeout
+        ) as session,
     ):
         live = LiveNotebook(
             session, cells, options.cell_timeout, options.notebook_timeout, definitions
@@ -197,6 +201,11 @@ def run_checks(
         "no:cacheprovider",
         "-p",
         "no:terminal",
+        # pytest-playwright (the browser tests' plugin, autoloaded where it is installed)
+        # opens a soft-assertion scope around each test, and such scopes cannot nest: with
+        # it, every check run from inside a pytest test fails.
+        "-p",
+        "no:playwright",
     ]
     with _importable(assignment):
         code = pytest.main(args, plugins=[plugin])

@@ -145,6 +145,8 @@ def test_copying_into_a_folder_that_is_not_empty_is_refused(tmp_path: Path) -> N
         ('hidden_checks = ["nope.py"]\n', "nope.py does not exist"),
         ('packages = ["."]\n', "is not a Python package"),
         ('support_files = ["test_x.py"]\n', "share a name"),
+        ('preload = "torch"\n', "'preload' must be a list of module names"),
+        ('preload = ["torch; import os"]\n', "'preload' must be a list of module names"),
     ],
 )
 def test_bad_settings_name_the_problem(tmp_path: Path, config: str, message: str) -> None:
@@ -263,3 +265,13 @@ def test_requires_is_not_part_of_the_version(
     config = root / "assignment.toml"
     config.write_text(config.read_text() + 'requires = "nngrade>=0.2"\n')
     assert Assignment.load(root).version == before
+
+
+def test_assignments_whose_notebooks_import_torch_preload_it(tmp_path: Path) -> None:
+    for folder in sorted(ASSIGNMENTS.iterdir()):
+        assignment = Assignment.load(folder)
+        template = assignment.template.read_text() if assignment.template else ""
+        imports_torch = "import torch" in template
+        assert ("torch" in assignment.preload) == imports_torch, folder.name
+    copy = Assignment.load(ASSIGNMENTS / "torch_mlp").copy_to(tmp_path / "copy", hidden=False)
+    assert copy.preload == ("torch",)  # a bundle's kernels preload it too
