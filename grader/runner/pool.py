@@ -96,7 +96,7 @@ class KernelPool:
             kernel.session.connect()
             # Launched only now: booting beside this kernel would slow its start down.
             if self._remaining is None or self._remaining > 0:
-                self._spare = self._launch(key, cell_timeout)
+                self._launch_spare(key, cell_timeout)
             yield kernel.session
         finally:
             kernel.close()
@@ -114,6 +114,12 @@ class KernelPool:
             return spare
         spare.close()  # another assignment's, or dead: never used
         return None
+
+    def _launch_spare(self, key: _Key, cell_timeout: float) -> None:
+        try:
+            self._spare = self._launch(key, cell_timeout)
+        except Exception:  # noqa: BLE001 - the next submission starts its own instead
+            self._spare = None
 
     def _launch(self, key: _Key, cell_timeout: float) -> _Kernel:
         self.launched += 1

@@ -137,3 +137,20 @@ def test_a_known_count_of_submissions_boots_no_spare_after_the_last(sandbox: San
             _ok(session, "pass")
     assert (pool.launched, pool.reused) == (2, 1)
     pool.close()
+
+
+def test_a_spare_that_cannot_start_costs_the_submission_nothing(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pooled() as pool:
+        launch = KernelSession.launch
+
+        def fails_for_the_spare(session: KernelSession) -> None:
+            if pool.launched > 1:
+                raise OSError("no room for another kernel")
+            launch(session)
+
+        monkeypatch.setattr(KernelSession, "launch", fails_for_the_spare)
+        with open_session(sandbox, (), (), 60) as session:
+            _ok(session, "pass")
+        assert pool._spare is None
