@@ -123,6 +123,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     guard = pytest.MonkeyPatch()
     item.stash[_GUARD] = guard
     guard.setattr(KernelSession, "start", _refuse_kernel)
+    guard.setattr(KernelSession, "launch", _refuse_kernel)  # a pool's spare (runner/pool.py)
     guard.setattr(
         multiprocessing.context.SpawnProcess, "start", _refuse("it spawns grading workers")
     )

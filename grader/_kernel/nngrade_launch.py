@@ -68,11 +68,26 @@ def _become_kernel(settings: dict[str, Any]) -> None:
     nngrade_guard.install(
         settings["blocked_modules"], settings["private_paths"], settings["allowed_paths"]
     )
+    _preload(settings.get("preload", []))
     import runpy
 
     sys.argv = ["ipykernel_launcher", *sys.argv[1:]]
     runpy.run_module("ipykernel_launcher", run_name="__main__", alter_sys=True)
     sys.exit(0)
+
+
+def _preload(modules: list[str]) -> None:
+    """Import what every notebook of the assignment imports (numpy, torch) while the
+    kernel boots, under its limits and guard: a kernel started ahead of time
+    (runner/pool.py) then has it ready. A module that is not installed is left out, as a
+    student's own import of it would fail the same way later."""
+    import importlib
+
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a broken library fails in the student's cell
+            pass
 
 
 def _die_with_parent() -> None:

@@ -9,6 +9,7 @@ stops the work still outstanding.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -20,6 +21,7 @@ from grader.batch.sources import Submission
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions, grade_notebook
 from grader.grading.results import SubmissionResult
+from grader.runner import pool as kernel_pool
 
 __all__ = ["Executor", "ExecutorUnavailable", "LocalExecutor", "grade_one"]
 
@@ -66,8 +68,14 @@ class LocalExecutor:
         self, assignment: Assignment, submissions: Sequence[Submission], options: GradingOptions
     ) -> Generator[SubmissionResult, None, None]:
         if self.workers <= 1 or len(submissions) <= 1:
-            for submission in submissions:
-                yield grade_one(assignment, submission, options)
+            # The next submission's kernel boots while this one is graded (runner/pool.py).
+            with (
+                kernel_pool.pooled(len(submissions))
+                if options.prestart_kernels
+                else contextlib.nullcontext()
+            ):
+                for submission in submissions:
+                    yield grade_one(assignment, submission, options)
             return
         # Spawned workers are children of this process, so they can be told to stop when it
         # dies (a fork server's children outlive it), and they inherit no threads or sockets.
@@ -76,6 +84,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=context,
             initializer=_worker_setup,
+            initargs=(options.prestart_kernels,),
             max_tasks_per_child=TASKS_PER_WORKER,
         ) as pool:
             futures: list[Future[SubmissionResult]] = [
@@ -106,7 +115,10 @@ def _work(
         return grade_one(assignment, submission, options)
     except _Stop:
         # The pool would catch the exception and wait for more work from a parent that
-        # may be gone: leave now that the kernel is down.
+        # may be gone: leave now that the kernel is down, and the spare one too.
+        spare = kernel_pool.active_pool()
+        if spare is not None:
+            spare.close()
         os._exit(143)
 
 
@@ -114,11 +126,13 @@ def _stop(*_: object) -> None:
     raise _Stop(143)
 
 
-def _worker_setup() -> None:
+def _worker_setup(prestart_kernels: bool) -> None:
     # Ctrl-C is the parent's to handle: it tells the workers to stop with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     _die_with_parent()
+    if prestart_kernels:  # the next submission's kernel boots while one is graded
+        kernel_pool.activate()
 
 
 def _die_with_parent() -> None:

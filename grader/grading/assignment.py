@@ -69,6 +69,9 @@ class Assignment:
     # The language the checks' messages and the reports are written in ("" is English);
     # one with a catalogue in grader/locale (grader.checks._i18n.LANGUAGES).
     lang: str = ""
+    # Modules every kernel imports as it boots (``preload = ["torch"]``): a kernel started
+    # ahead of time has them ready when its submission arrives (runner/pool.py).
+    preload: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, root: Path) -> Assignment:
@@ -115,6 +118,14 @@ class Assignment:
         if lang and lang not in LANGUAGES:
             known = ", ".join(f"'{code}'" for code in LANGUAGES)
             raise AssignmentError(f"{config_path}: 'lang' must be one of {known}, not '{lang}'")
+        preload = config.get("preload", [])
+        if not isinstance(preload, list) or not all(
+            isinstance(m, str) and all(part.isidentifier() for part in m.split("."))
+            for m in preload
+        ):
+            raise AssignmentError(
+                f"{config_path}: 'preload' must be a list of module names, such as [\"torch\"]"
+            )
         name = str(config.get("name", root.name))
         requires = _requires(config_path, config.get("requires", ""), name)
         return cls(
@@ -131,6 +142,7 @@ class Assignment:
             requires=requires,
             charge_each_cause=charge,
             lang="" if lang == DEFAULT_LANGUAGE else lang,
+            preload=tuple(preload),
         )
 
     @property
@@ -171,6 +183,7 @@ class Assignment:
             "charge_each_cause": self.charge_each_cause,
             **({"requires": self.requires} if self.requires else {}),
             **({"lang": self.lang} if self.lang else {}),
+            **({"preload": list(self.preload)} if self.preload else {}),
             "checks": [_copy(path, dest) for path in self.checks],
             "support_files": [_copy(path, dest) for path in self.support_files],
         }

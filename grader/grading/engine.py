@@ -37,8 +37,8 @@ from grader.grading.results import (
 )
 from grader.runner.cell_data import CodeCell
 from grader.runner.cells import LiveNotebook
-from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
+from grader.runner.pool import open_session
 from grader.runner.sandbox import Sandbox
 
 __all__ = [
@@ -63,6 +63,9 @@ class GradingOptions:
     private_paths: tuple[Path, ...] = ()
     # The language of the checks' messages and the report ("ko"); None: the assignment's.
     lang: str | None = None
+    # A batch's workers start each next kernel while grading (runner/pool.py); False: on
+    # demand, one at a time (the benchmark's comparison, and a fallback to hand).
+    prestart_kernels: bool = True
 
 
 class CheckSuiteError(RuntimeError):
@@ -167,8 +170,9 @@ def _grade(
     if not any(cell.source.strip() for cell in cells):
         result.notes.append("The notebook has no code to run, so none of the checks can pass.")
     with (
-        sandbox.box(assignment.support_files) as box,
-        KernelSession(box, cell_timeout=options.cell_timeout) as session,
+        open_session(
+            sandbox, assignment.support_files, assignment.preload, options.cell_timeout
+        ) as session,
     ):
         live = LiveNotebook(
             session, cells, options.cell_timeout, options.notebook_timeout, definitions

@@ -137,11 +137,31 @@ class KernelSession:
     # -- lifetime -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._run(self._start())
+        self.launch()
+        self.connect()
+
+    def launch(self) -> None:
+        """Start the kernel's process and return at once: it boots (Python, ipykernel, the
+        box's preloaded modules) on its own while this process does other work."""
+        self._run(self._launch())
+
+    def connect(self) -> None:
+        """Wait until the launched kernel answers, then set up the kernel helper."""
+        self._run(self._connect())
+
+    @property
+    def alive(self) -> bool:
+        """The kernel's process is running (a launched kernel can die before it is used)."""
+        client = self._client
+        return (
+            client is not None
+            and client.km is not None
+            and self._run(ensure_async(client.km.is_alive()))
+        )
 
     def restart(self) -> None:
         self._run(self._shutdown())
-        self._run(self._start())
+        self.start()
 
     def close(self) -> None:
         try:
@@ -149,7 +169,7 @@ class KernelSession:
         finally:
             self._loop.close()
 
-    async def _start(self) -> None:
+    async def _launch(self) -> None:
         spec = KernelSpec(
             argv=self.box.argv(),
             display_name="nngrade",
@@ -187,6 +207,9 @@ class KernelSession:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+
+    async def _connect(self) -> None:
+        client = self._require_client()
         await client.async_start_new_kernel_client()
         self.execution_counts = {}
         self._comm_id = uuid.uuid4().hex

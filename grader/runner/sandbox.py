@@ -108,16 +108,21 @@ class Sandbox:
             "outside it."
         )
 
-    def box(self, support_files: tuple[Path, ...] = ()) -> KernelBox:
-        return KernelBox(self, support_files)
+    def box(self, support_files: tuple[Path, ...] = (), preload: tuple[str, ...] = ()) -> KernelBox:
+        return KernelBox(self, support_files, preload)
 
 
 class KernelBox:
     """One submission's kernel home; a context manager that removes it afterwards."""
 
-    def __init__(self, sandbox: Sandbox, support_files: tuple[Path, ...]) -> None:
+    def __init__(
+        self, sandbox: Sandbox, support_files: tuple[Path, ...], preload: tuple[str, ...] = ()
+    ) -> None:
         self.sandbox = sandbox
         self.support_files = support_files
+        # Modules the kernel imports as it boots, before any student code: the same in a
+        # kernel started ahead of time (runner/pool.py) and in one started on demand.
+        self.preload = preload
         self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
         self.conn_dir = self.root / "conn"
         self.conn_dir.mkdir(mode=0o700)
@@ -185,6 +190,7 @@ class KernelBox:
             "blocked_modules": list(PROJECT_PACKAGES),
             "private_paths": [] if self.bwrap else [str(p) for p in self._private_paths()],
             "allowed_paths": [str(self.root)],
+            "preload": list(self.preload),
         }
         return {
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),

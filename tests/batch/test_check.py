@@ -38,12 +38,12 @@ def test_a_failing_notebook_is_reported_everywhere_asked(tmp_path: Path) -> None
         on_sandbox=sandboxes.append,
     )
     assert not run.passed and run.note == "" and run.assignment.root == RELU.resolve()
-    assert (run.result.mode, run.result.score, run.result.max_score) == ("check", 5.5, 9.0)
+    assert (run.result.mode, run.result.score, run.result.max_score) == ("check", 8.5, 9.0)
     assert not any(check.hidden for check in run.result.checks)
     assert run.report == tmp_path / "reports" / "d_relu_zero_wrong.html" and run.report.is_file()
-    assert json.loads((tmp_path / "r.json").read_text())["score"] == 5.5
-    assert (tmp_path / "j.xml").is_file() and "5.5/9" in summary.read_text()
-    assert run.notices[0] == "::notice title=Autograding complete::Points 5.5/9"
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 8.5
+    assert (tmp_path / "j.xml").is_file() and "8.5/9" in summary.read_text()
+    assert run.notices[0] == "::notice title=Autograding complete::Points 8.5/9"
     assert [s.mode for s in sandboxes] == [run.result.sandbox]  # chosen once, and used
 
 
@@ -135,7 +135,7 @@ def test_the_report_says_which_line_of_a_cell_was_skipped(
         result = original(assignment, path, options)
         why = "line 1 not run: Google Drive is not mounted while grading"
         result.cells = [
-            CellEvent(2, CellEventKind.SKIPPED, why, "drive.mount(x)", "drive.mount(x)"),
+            CellEvent(2, CellEventKind.SKIPPED, why, "drive.mount(x)", "drive.mount(x)", line=1),
             CellEvent(5, CellEventKind.SKIPPED, "not run: out of time"),
         ]
         return result
@@ -146,4 +146,9 @@ def test_the_report_says_which_line_of_a_cell_was_skipped(
     assert run.report is not None
     titles = re.findall(r'<div class="cell-title">(.*?)</div>', run.report.read_text(), re.S)
     words = [re.sub(r"<[^>]+>", "", title) for title in titles]
-    assert words == ["Line 1 of cell 2 skipped while grading", "Cell 5 skipped while grading"]
+    # Cells are named as the student sees them (the notebook's code cells, by first line);
+    # a skipped line says which, a cell skipped whole says the cell.
+    assert words == ["Code cell 1 (import numpy as np)", "A cell of your notebook"]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", run.report.read_text()))
+    assert "Line 1 skipped while grading: Google Drive is not mounted while grading" in text
+    assert "The cell skipped while grading: not run: out of time" in text

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 import grader.grading.assignment as assignment_module
 from grader.checks.notebook import InProcessTransport
@@ -145,6 +147,8 @@ def test_copying_into_a_folder_that_is_not_empty_is_refused(tmp_path: Path) -> N
         ('hidden_checks = ["nope.py"]\n', "nope.py does not exist"),
         ('packages = ["."]\n', "is not a Python package"),
         ('support_files = ["test_x.py"]\n', "share a name"),
+        ('preload = "torch"\n', "'preload' must be a list of module names"),
+        ('preload = ["torch; import os"]\n', "'preload' must be a list of module names"),
     ],
 )
 def test_bad_settings_name_the_problem(tmp_path: Path, config: str, message: str) -> None:
@@ -182,9 +186,11 @@ def write_requiring(root: Path, requires: str) -> Path:
 
 def test_every_course_assignment_requires_this_minor_version() -> None:
     for folder in sorted(ASSIGNMENTS.iterdir()):
-        assert Assignment.load(folder).requires == "nngrade>=0.3,<0.4", folder.name
+        assert Assignment.load(folder).requires == "nngrade>=0.3.1,<0.4", folder.name
     running = nngrade_version()
-    assert running == "unknown" or running.startswith("0.3."), "bump requires with the version"
+    assert running == "unknown" or Version(running) in SpecifierSet(">=0.3.1,<0.4"), (
+        "bump requires with the version"
+    )
 
 
 @pytest.mark.parametrize("version", ["0.2.0", "0.2.7", "0.2.1rc1", "unknown", "not a version"])
@@ -274,3 +280,13 @@ def test_lang_picks_a_language_with_a_catalogue(tmp_path: Path) -> None:
     assert Assignment.load(write_assignment(tmp_path / "en2" / "a", 'lang = "en"\n')).lang == ""
     with pytest.raises(AssignmentError, match="'lang' must be one of 'en', 'ko', not 'fr'"):
         Assignment.load(write_assignment(tmp_path / "fr" / "a", 'lang = "fr"\n'))
+
+
+def test_assignments_whose_notebooks_import_torch_preload_it(tmp_path: Path) -> None:
+    for folder in sorted(ASSIGNMENTS.iterdir()):
+        assignment = Assignment.load(folder)
+        template = assignment.template.read_text() if assignment.template else ""
+        imports_torch = "import torch" in template
+        assert ("torch" in assignment.preload) == imports_torch, folder.name
+    copy = Assignment.load(ASSIGNMENTS / "torch_mlp").copy_to(tmp_path / "copy", hidden=False)
+    assert copy.preload == ("torch",)  # a bundle's kernels preload it too
