@@ -14,6 +14,7 @@ import contextlib
 import json
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 from queue import Empty
@@ -368,4 +369,12 @@ class KernelSession:
         return self._client
 
     def _run(self, coro: Any) -> Any:
-        return self._loop.run_until_complete(coro)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the usual case: no loop runs in this thread
+            return self._loop.run_until_complete(coro)
+        # Called from code that runs a loop of its own in this thread (a Jupyter notebook,
+        # Playwright's sync API), where run_until_complete is refused: this session's loop
+        # runs on a thread of its own meanwhile, one call at a time as always.
+        with ThreadPoolExecutor(1, thread_name_prefix="nngrade-kernel") as thread:
+            return thread.submit(self._loop.run_until_complete, coro).result()
