@@ -26,13 +26,20 @@ demo: $(STAMP)
 	@echo "  $(BIN)/nngrade mark demo-out/relu"
 	@echo "Ctrl-C there writes the grades again with the marks (docs/marking.md)."
 
+# In parallel on pytest-xdist workers (tests/conftest.py groups those that share a graded
+# fixture or a module's batch), then the `timing` tests alone, where second-sized timeouts
+# decide the outcome. Both parts always run; either failing fails make test.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	status=0; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not timing" || status=$$?; \
+	$(BIN)/python -m pytest -m timing || status=$$?; \
+	exit $$status
 
 # The inner loop: the tests that start no kernel and take no minutes (the `kernel` and `slow`
-# markers), in about a minute.
+# markers), in under a minute on the same workers.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not kernel and not slow"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not kernel and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check grader reference assignments tests benchmarks

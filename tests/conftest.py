@@ -81,6 +81,32 @@ def listener() -> Iterator[socket.socket]:
     server.close()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's hook, which reads the groups into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `make test` runs on pytest-xdist workers with --dist loadgroup, which sends each group
+    # to one worker and spreads the other tests one by one. What a fixture holds for longer
+    # than a test must stay on one worker, or each worker would build it again: the tests
+    # that share a graded_* fixture (one group per fixture, across files), and a module's
+    # tests that share one of its own module-scoped fixtures (a batch, a cluster), which
+    # join the graded_* group of the module's tests that use one.
+    groups: dict[pytest.Item, str] = {}
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs if fixtures is not None else {}
+        graded = sorted(name for name in item.fixturenames if name.startswith("graded_"))
+        if graded:
+            groups[item] = graded[0]
+        elif any(c and c[-1].scope != "function" and c[-1].baseid for c in defs.values()):
+            groups[item] = _module(item)
+    with_graded = {_module(i): g for i, g in groups.items() if g.startswith("graded_")}
+    for item, group in groups.items():
+        item.add_marker(pytest.mark.xdist_group(with_graded.get(group, group)))
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     # Each in-process run of an assignment's checks (run_checks: a nested pytest session)
     # ends with two full garbage collections (pytest's unraisableexception plugin), which

@@ -20,7 +20,8 @@ from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
 from tests.conftest import ASSIGNMENTS, SEED, TORCH_CELL_TIMEOUT
 
-pytestmark = pytest.mark.kernel
+# timing: grading times are compared and the exits race their kernels' deaths.
+pytestmark = [pytest.mark.kernel, pytest.mark.timing]
 
 CORPUS = Path(__file__).parent.parent / "notebooks" / "definitions"
 REPEATS = 10

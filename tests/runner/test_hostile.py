@@ -29,7 +29,9 @@ from tests.hostile_notebooks import (
     write,
 )
 
-pytestmark = pytest.mark.kernel
+# timing: the bombs and floods are cut by 4 s cell timeouts; run beside other tests, a
+# slowed kernel meets a different limit first.
+pytestmark = [pytest.mark.kernel, pytest.mark.timing]
 
 FULL = 10.0
 # CI sets this, so a missing bwrap fails the run instead of skipping the sandbox's tests.

@@ -22,7 +22,8 @@ from tests.hostile_notebooks import (
     write,
 )
 
-pytestmark = pytest.mark.kernel
+# timing: the CPU burn and the floods are cut by second-sized limits (see test_hostile.py).
+pytestmark = [pytest.mark.kernel, pytest.mark.timing]
 
 FULL = 10.0
 
