@@ -48,7 +48,11 @@ class Context:
 
 
 def notebook(*cells: str, metadata: dict[str, object] | None = None) -> nbformat.NotebookNode:
-    nb = new_notebook(cells=[new_code_cell(source) for source in cells])
+    # Ids by position: nbformat's random 8-hex ids collide now and then in the 5,000-cell
+    # notebook, and the DuplicateCellId warning is an error in this suite.
+    nb = new_notebook(
+        cells=[new_code_cell(source, id=f"cell-{n}") for n, source in enumerate(cells)]
+    )
     python = {"kernelspec": {"name": "python3", "display_name": "Python 3"}}
     nb.metadata = metadata if metadata is not None else python
     return nb

@@ -47,6 +47,7 @@ SETUP_CODE = (
     "del _nngrade_exit\n"
 )
 INTERRUPT_GRACE = 3.0
+POLL_STEP = 0.5  # seconds between checks that a kernel that does not answer is still alive
 EXIT_REPORT_WAIT = 3.0  # seconds to wait for a dead kernel's launcher to say how it ended
 # Room for a cell's outputs on top of the largest value a call may return.
 MESSAGE_HEADROOM = 16 * 2**20
@@ -333,9 +334,14 @@ class KernelSession:
         assert client.kc is not None and client.km is not None
         deadline = monotonic() + timeout
         while (remaining := deadline - monotonic()) > 0:
+            step = min(remaining, POLL_STEP)
             try:
-                msg = await client.kc.iopub_channel.get_msg(timeout=min(remaining, 0.5))
-            except Empty:
+                # get_msg's own timeout has been seen never to fire on a loaded machine (the
+                # loop idle in epoll_wait with no timer): this loop's timer bounds it too.
+                msg = await asyncio.wait_for(
+                    client.kc.iopub_channel.get_msg(timeout=step), step + POLL_STEP
+                )
+            except (Empty, TimeoutError):
                 if not await ensure_async(client.km.is_alive()):
                     self.last_exit = self._exit_of(client)
                     raise KernelDied("the kernel died during a call") from None
