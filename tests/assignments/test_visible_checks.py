@@ -247,11 +247,14 @@ def main():
         Assignment.load(Path(bundle)), [Path(n) for n in notebooks], options,
         workers=default_workers(),
     )
+    # The checks only: written answers are marked by hand, not self-checked.
+    checks = {r.id: [c for c in r.checks if not c.name.startswith("written:")] for r in results}
     json.dump({
         Path(r.path).stem: {
-            "score": r.score, "max_score": r.max_score, "status": r.status,
-            "failed": sorted(c.name for c in r.checks if not c.passed),
-            "hidden": [c.name for c in r.checks if c.hidden],
+            "score": sum(c.points for c in checks[r.id]),
+            "max_score": sum(c.max_points for c in checks[r.id]), "status": r.status,
+            "failed": sorted(c.name for c in checks[r.id] if not c.passed),
+            "hidden": [c.name for c in checks[r.id] if c.hidden],
         }
         for r in results
     }, sys.stdout)

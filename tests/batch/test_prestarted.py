@@ -17,7 +17,7 @@ from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
 from grader.outputs.student_report import render_report
-from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
+from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED, autograded
 
 pytestmark = pytest.mark.kernel
 
@@ -73,5 +73,5 @@ def test_prestarted_kernels_grade_as_kernels_started_on_demand(class_folder: Pat
     before = _grade(class_folder, False)
     assert [_comparable(r) for r in ahead] == [_comparable(r) for r in before]
     assert len({r.score for r in ahead}) > 2  # the notebooks differ in grade
-    probe = next(r for r in ahead if r.submission == f"{PROBE}.ipynb")
+    probe = autograded(next(r for r in ahead if r.submission == f"{PROBE}.ipynb"))
     assert probe.score == probe.max_score  # its kernel was its own
