@@ -311,3 +311,17 @@ def test_a_wrong_gradient_is_still_blamed_when_numerical_gradient_was_changed(
         "net.gradient(x, t)['W3'] does not agree with these either."
         in (alone["test_net_gradient[W3]"])
     )
+
+
+def test_a_batch_size_written_into_the_network_fails_the_other_sizes(solution: str) -> None:
+    """Right for the usual batch of 7 only: the hidden check of other sizes shows it."""
+    results = grade(
+        solution,
+        fixed=("        batch_size = self.t.shape[0]\n", "        batch_size = 7\n"),
+    )
+    assert all(results[f"test_net_gradient[{g}]"].passed for g in ("W1", "b3"))
+    message = failed(results)["test_net_matches_reference[W3]"]
+    assert message.startswith(
+        "net.gradient(x, t)['W3'] is right for the layer sizes (6, 5, 4, 3) with a batch of 7, "
+        "but not for (8, 3, 6, 5) with a batch of 4. Is a layer size or the batch size written"
+    )
