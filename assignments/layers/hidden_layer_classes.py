@@ -1,20 +1,26 @@
 """Hidden checks for the layers assignment: layers and network against the reference, training.
 
-6 points, run only when grading. What the visible checks already failed is not failed
-again: a layer wrong on ordinary inputs, or a gradient that disagrees with the network's
-own numerical_gradient, is left to test_layer_classes.py and test_three_layer_net.py (these
-checks are then not judged, and keep their points when the visible check named the mistake
-as its cause: charge_each_cause). They judge what the visible checks cannot show: layers on
-other shapes and scales (one row, large scores), a network whose gradient and
-numerical_gradient are wrong in the same way (a loss that is a sum rather than a mean),
-and whether a few steps of SGD on real digits lower the loss.
-"""
+6 points, run only when grading, and the network's gradient checks of
+test_three_layer_net.py (6 points) run again with the reference as their basis: net.gradient
+is judged against the reference's gradients for the same batch and weights, so that a
+notebook whose given numerical_gradient or loss was changed is graded on gradient alone
+(those checks are ``self_check_only`` and stand in under the same names and points).
+What the visible checks already failed is not failed again: a layer wrong on ordinary
+inputs, or a gradient already wrong, is left to them (these checks are then not judged,
+and keep their points when that check named the mistake as its cause: charge_each_cause).
+They judge layers on other shapes and scales (one row, large scores), the network's
+gradient for other layer sizes and batch size, and whether a few steps of SGD on real
+digits lower the loss."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import pairwise
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -196,113 +202,162 @@ def test_layer_matches_reference(notebook: Notebook, rng: np.random.Generator, n
 # -- the network ----------------------------------------------------------------------------
 
 
-class Judged:
-    """The student's network on the shared problem, judged against its own numerical
-    gradient (as the visible checks do) and against the reference."""
+def _visible_checks() -> ModuleType:
+    """test_three_layer_net.py, loaded from beside this file (not on sys.path)."""
+    path = Path(__file__).with_name("test_three_layer_net.py")
+    spec = importlib.util.spec_from_file_location("layers_visible_net_checks", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pytest looks a module up by name
+    spec.loader.exec_module(module)
+    return module
 
-    def __init__(self, notebook: Notebook, seed: int) -> None:
-        problem = NetworkProblem.for_run(seed)
-        self.calls = NetworkCalls(notebook, "ThreeLayerNet", problem)
+
+# Collected here, the visible gradient checks use this module's ``networks`` fixture: the
+# reference's gradients as their basis (self_check_only, see the module's docstring).
+_visible = _visible_checks()
+test_net_gradient = _visible.test_net_gradient
+# Another network and batch, all sizes different, for test_net_matches_reference.
+OTHER_SIZES = (8, 3, 6, 5)
+OTHER_M = 4
+
+
+class ReferenceNetworks:
+    """The student's network on the run's problem, as test_three_layer_net.py's ``Networks``
+    (``get``, ``judge``, ``note``), judged against the reference's gradients for the
+    weights the network held when gradient() ran."""
+
+    def __init__(self, problem: NetworkProblem) -> None:
         self.problem = problem
-        self.own: dict[str, bool] = {}
-        # The mistake behind the gradients that disagree with numerical_gradient, when it is
-        # the same batch-size factor for all of them (charged once, see assignment.toml).
-        self.own_cause: str | None = None
-        self.reference: GradientCall | None = None
-        if self.calls.setup_error is not None or not self.calls.gradient.ok:
-            return
-        x, t, params = problem.x, problem.t, problem.params
-        expected = three_layer_gradients(x, t, params)
-        numerical = parameter_gradients(lambda p: three_layer_loss(x, t, p), params, NET_PARAMETERS)
-        for name in NET_PARAMETERS:
-            if not compare_gradients(expected[name], numerical[name]).passed:
-                # A bug in the reference must never be blamed on a student.
-                raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
-        self.reference = self.calls.against_reference(expected, numerical)
-        self.own = {name: self._agrees_with_own(name) for name in NET_PARAMETERS}
-        grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
-        if isinstance(grads, dict) and isinstance(own, dict):
-            causes = {
-                batch_factor_cause(grads.get(name), own.get(name), problem.m)
-                or extra_dimension_cause(grads.get(name), own.get(name))
-                for name in NET_PARAMETERS
-                if not self.own[name]
-            }
-            self.own_cause = causes.pop() if len(causes) == 1 else None
+        self._calls: NetworkCalls | None = None
+        self._judged: GradientCall | None = None
 
-    def _agrees_with_own(self, name: str) -> bool:
-        grads, own = self.calls.gradient.raw_value, self.calls.numerical.raw_value
-        if not isinstance(grads, dict) or not isinstance(own, dict):
-            return False
-        return name in grads and name in own and agrees_with_own(grads[name], own[name])
+    def get(self, notebook: Notebook) -> NetworkCalls:
+        if self._calls is None:
+            self._calls = NetworkCalls(notebook, "ThreeLayerNet", self.problem)
+        return self._calls
+
+    def judge(self, notebook: Notebook, name: str = "W1") -> GradientCall:
+        if self._judged is None:
+            calls = self.get(notebook)
+            calls.require()
+            self._judged = reference_basis(calls)
+        return self._judged
+
+    def note(self, name: str) -> str:
+        """Why gradient ``name`` is wrong when it agrees with the network's own
+        numerical_gradient: then the loss they both differentiate is not the one asked for."""
+        calls = self._calls
+        grads = calls.gradient.raw_value if calls is not None and calls.gradient.ok else None
+        own = calls.numerical.raw_value if calls is not None and calls.numerical.ok else None
+        if calls is None or not isinstance(grads, dict) or name not in grads:
+            return ""
+        probe = _visible.centred_differences(calls, name)
+        if probe is not None and not np.any(probe):
+            return f"\n{_visible.LOSS_IGNORES_PARAMS}"
+        if not isinstance(own, dict) or not agrees_with_own(grads.get(name), own.get(name)):
+            return ""
+        loss, problem = calls.loss, self.problem
+        want = three_layer_loss(problem.x, problem.t, problem.params)
+        try:
+            said = f"net.loss(x, t) is {float(loss.raw_value):.6g} where the network's loss is "
+            said += f"{want:.6g}: "
+        except (TypeError, ValueError):  # not a number: the loss check says so
+            said = ""
+        return (
+            f"\n{said}net.gradient agrees with net.numerical_gradient, so the loss they both "
+            "differentiate is likely wrong (a sum instead of the mean over the batch, or a "
+            "layer that is not the one asked for)."
+        )
+
+
+def reference_basis(calls: NetworkCalls) -> GradientCall:
+    """gradient() judged against the reference's gradients for the batch and the weights
+    the network held when gradient() ran (the problem's, unless numerical_gradient left
+    others), with the hints the visible checks give for a batch-size factor."""
+    problem = calls.problem
+    held = calls.before_gradient.raw_value if calls.before_gradient.ok else None
+    params = dict(problem.params)
+    if isinstance(held, dict):
+        for name, value in problem.params.items():
+            if np.shape(held.get(name)) == value.shape:
+                params[name] = np.asarray(held[name], dtype=np.float64)
+    x, t, m = problem.x, problem.t, problem.m
+    expected = three_layer_gradients(x, t, params)
+    numerical = parameter_gradients(lambda p: three_layer_loss(x, t, p), params, NET_PARAMETERS)
+    for name in NET_PARAMETERS:
+        if not compare_gradients(expected[name], numerical[name]).passed:
+            # A bug in the reference must never be blamed on a student.
+            raise RuntimeError(f"the reference {name} disagrees with the numerical gradient")
+    hints = {
+        float(m): (
+            f"gradient lacks a division by the batch size m = {m} (SoftmaxWithLoss.backward "
+            "divides by it once), or the loss is a sum over the batch rather than its mean"
+        ),
+        1 / m: f"gradient divides by the batch size m = {m} twice",
+    }
+    return calls.against_reference(expected, numerical, factor_hints=hints)
 
 
 @pytest.fixture(scope="module")
-def judged_cache() -> dict[str, Judged]:
-    return {}
+def networks(run_seed: int) -> ReferenceNetworks:
+    return ReferenceNetworks(NetworkProblem.for_run(run_seed))
 
 
-def judged(notebook: Notebook, cache: dict[str, Judged], seed: int) -> Judged:
-    if "net" not in cache:
-        cache["net"] = Judged(notebook, seed)
-    return cache["net"]
+@pytest.fixture(scope="module")
+def other_networks(run_seed: int) -> ReferenceNetworks:
+    return ReferenceNetworks(NetworkProblem.for_run(run_seed, OTHER_SIZES, OTHER_M))
 
 
-def working(found: Judged) -> GradientCall:
+def working(notebook: Notebook, networks: ReferenceNetworks) -> GradientCall:
     """The reference comparison, if the network's gradient works at all: credit for the
     hidden checks only goes to a network that computes some gradient right."""
-    found.calls.require()
-    if found.reference is None or not any(found.own.values()):
+    judged = networks.judge(notebook)
+    if not any(judged.right.values()):
+        causes = {judged.cause(name) for name in NET_PARAMETERS}
         raise NotJudged(
-            "net.gradient(x, t) did not give any gradient that agrees with "
-            "net.numerical_gradient(x, t) yet (see the visible checks)",
-            cause=found.own_cause,
+            "net.gradient(x, t) did not give any right gradient yet (see the checks of it)",
+            cause=causes.pop() if len(causes) == 1 else None,
         )
-    return found.reference
+    return judged
 
 
 @pytest.mark.points(3, shared=True)
 @pytest.mark.parametrize("name", OUTPUT_FIRST)
 def test_net_matches_reference(
-    notebook: Notebook, judged_cache: dict[str, Judged], run_seed: int, name: str
+    notebook: Notebook,
+    networks: ReferenceNetworks,
+    other_networks: ReferenceNetworks,
+    name: str,
 ) -> None:
-    """net.gradient matches the reference network's gradients"""
-    found = judged(notebook, judged_cache, run_seed)
-    reference = working(found)
-    if not found.own[name]:
+    """net.gradient is right for other layer sizes and another batch size too"""
+    usual = networks.judge(notebook)
+    if usual.failure(name) is not None:
         raise NotJudged(
-            f"net.gradient(x, t)['{name}'] already disagrees with net.numerical_gradient(x, t) "
-            "(see the visible check of it)",
-            cause=found.own_cause or f"net.gradient(x, t)['{name}']",  # that check's cause
+            f"net.gradient(x, t)['{name}'] is not right yet for the usual sizes (see the check "
+            "of it above)",
+            cause=usual.cause(name) or f"net.gradient(x, t)['{name}']",  # that check's cause
         )
-    message = reference.failure(name)
-    if message is None:
-        return
-    loss = found.calls.loss
-    x, t, params = found.problem.x, found.problem.t, found.problem.params
-    want = three_layer_loss(x, t, params)
-    note = ""
-    if loss.ok and isinstance(loss.raw_value, float | np.floating):
-        note = (
-            f"\nnet.loss(x, t) is {float(loss.raw_value):.6g} where the network's loss is "
-            f"{want:.6g}: gradient and numerical_gradient agree with each other, so the loss "
-            "itself is likely wrong (a sum instead of the mean over the batch, or a layer "
-            "that is not the one asked for)."
-        )
-    raise CheckFailure(
-        f"net.gradient(x, t)['{name}'] agrees with net.numerical_gradient(x, t) but not with "
-        f"the gradient of the network that was asked for.\n{message}{note}",
-        cause=reference.cause(name),
+    lead = (
+        f"for the layer sizes {networks.problem.sizes} with a batch of {networks.problem.m}, "
+        f"but not for {OTHER_SIZES} with a batch of {OTHER_M}. Is a layer size or the batch "
+        "size written into your code? Take sizes from the arrays (x.shape[0], W.shape)."
     )
+    calls = other_networks.get(notebook)
+    if calls.setup_error is not None:
+        raise CheckFailure(f"ThreeLayerNet works {lead}\n{calls.setup_error}")
+    message = other_networks.judge(notebook).failure(name)
+    if message is not None:
+        raise CheckFailure(f"net.gradient(x, t)['{name}'] is right {lead}\n{message}")
 
 
 @pytest.mark.points(1)
 @pytest.mark.time_limit(30)
 def test_sgd_lowers_the_loss(
-    notebook: Notebook, judged_cache: dict[str, Judged], run_seed: int, rng: np.random.Generator
+    notebook: Notebook, networks: ReferenceNetworks, rng: np.random.Generator
 ) -> None:
     """a few SGD steps with net.gradient lower the loss on real digits"""
-    working(judged(notebook, judged_cache, run_seed))
+    working(notebook, networks)
     data = digits.load()
     chosen = rng.choice(len(data.y_train), TRAIN_BATCH, replace=False)
     x = data.x_train[chosen].reshape(TRAIN_BATCH, -1).astype(np.float64) / 255.0

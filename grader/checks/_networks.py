@@ -214,12 +214,21 @@ class NetworkCalls:
         )
 
     def against_reference(
-        self, expected: Mapping[str, np.ndarray], numerical: Mapping[str, np.ndarray]
+        self,
+        expected: Mapping[str, np.ndarray],
+        numerical: Mapping[str, np.ndarray],
+        *,
+        factor_hints: Mapping[float, str] | None = None,
     ) -> GradientCall:
         """``gradient()`` judged against a reference network's gradients ``expected``, which
         agree with the ``numerical`` ones, with hints in the words of layer classes."""
         return GradientCall(
-            self.gradient, expected, numerical, m=self.problem.m, hint=layer_chain_hint
+            self.gradient,
+            expected,
+            numerical,
+            m=self.problem.m,
+            factor_hints=factor_hints,
+            hint=layer_chain_hint,
         )
 
 

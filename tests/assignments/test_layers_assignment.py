@@ -95,7 +95,7 @@ def test_softmax_backward_not_divided_by_the_batch_size(
     )
     assert "every gradient starts from the dout that SoftmaxWithLoss.backward returns" in message
     assert (
-        "Not judged because net.gradient(x, t) did not give any gradient that agrees"
+        "Not judged because net.gradient(x, t) did not give any right gradient yet"
         in (bad["test_sgd_lowers_the_loss"])
     )
 
@@ -120,6 +120,16 @@ def test_gradient_that_forgets_the_third_layer(
         message
     )
     assert "grads['b3']" in bad["test_net_gradient[b3]"]
+
+
+def test_a_numerical_gradient_that_returns_zeros_does_not_cost_gradient_points(
+    graded_layers: dict[str, SubmissionResult],
+) -> None:
+    """numerical_gradient is given code; this notebook's returns zeros. Graded, its right
+    gradient is judged against the reference (full marks); self-checked, see
+    test_visible_checks.py and test_layers_checks.py for the one line that says so."""
+    result = graded_layers["numerical_gradient_returns_zeros"]
+    assert (result.score, failed(result)) == (FULL, {})
 
 
 def test_seed_003_weight_update_inside_backward(

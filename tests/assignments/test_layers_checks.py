@@ -65,19 +65,22 @@ def test_solution_scores_full_marks_and_self_checks_see_no_hidden_check(solution
     assert not any(r.hidden for r in visible.values())
 
 
+LOSS_TWICE = (
+    "        self.loss = cross_entropy_error(self.y, self.t)\n",
+    "        self.loss = cross_entropy_error(self.y, self.t) / len(x)\n",
+)
+
+
 def test_loss_divided_by_the_batch_size_twice(solution: str) -> None:
-    results = grade(
-        solution,
-        loss=(
-            "        self.loss = cross_entropy_error(self.y, self.t)\n",
-            "        self.loss = cross_entropy_error(self.y, self.t) / len(x)\n",
-        ),
-    )
-    bad = failed(results)
+    """Self-checked, net.gradient is judged against the numerical gradient of this loss and
+    fails; graded, against the reference's gradients, which it computes."""
+    bad = failed(grade(solution, include_hidden=False, loss=LOSS_TWICE))
+    graded = failed(grade(solution, loss=LOSS_TWICE))
     forward = {f"test_softmax_with_loss_forward[{t}]" for t in ("one_hot", "labels")}
     backward = {f"test_softmax_with_loss_backward[{t}]" for t in ("one_hot", "labels")}
     net = {f"test_net_gradient[{g}]" for g in ("W1", "b1", "W2", "b2", "W3", "b3")}
     assert forward | backward | net <= set(bad)
+    assert forward | backward <= set(graded) and not net & set(graded)
     assert "(divided by the batch size m = 3 twice; divide by m once)" in bad[min(forward)]
     # The backward is right; the forward it is judged against is not: a factor of m.
     assert "Every value is 3 times the expected one" in bad[min(backward)]
@@ -127,28 +130,28 @@ def test_relu_with_half_a_gradient_at_zero(solution: str) -> None:
     )
 
 
+SUM_LOSS = (
+    "        self.loss = cross_entropy_error(self.y, self.t)\n",
+    "        self.loss = cross_entropy_error(self.y, self.t) * len(x)\n",
+)
+
+
 def test_a_consistent_but_wrong_network_is_caught_by_the_hidden_checks(solution: str) -> None:
     """The loss a sum over the batch and backward without the mean: gradient and
-    numerical_gradient agree, so only the comparison with the reference shows it."""
-    results = grade(
-        solution,
-        loss=(
-            "        self.loss = cross_entropy_error(self.y, self.t)\n",
-            "        self.loss = cross_entropy_error(self.y, self.t) * len(x)\n",
-        ),
-        one_hot=(
-            "            dx = (self.y - self.t) / batch_size\n",
-            "            dx = (self.y - self.t)\n",
-        ),
-    )
+    numerical_gradient agree, so only the comparison with the reference shows it (when
+    graded, in the gradient checks themselves)."""
+    results = grade(solution, loss=SUM_LOSS, one_hot=ONE_HOT_MEAN)
     bad = failed(results)
-    assert not any(name.startswith("test_net_gradient[") for name in bad)
-    message = bad["test_net_matches_reference[W2]"]
-    assert "agrees with net.numerical_gradient(x, t) but not with the gradient of the network" in (
-        message
-    )
-    assert "Every value is 7 times the expected one (the mean over the batch is missing" in message
-    assert "so the loss itself is likely wrong (a sum instead of the mean over the batch" in message
+    # Graded, gradient is judged against the reference: the factor m is charged once.
+    message = bad["test_net_gradient[W2]"]
+    assert results["test_net_gradient[W3]"].cause == "batch-size factor"
+    assert "Every value is 7 times the expected one" in message
+    assert "or the loss is a sum over the batch rather than its mean" in message
+    assert "net.gradient agrees with net.numerical_gradient, so the loss they both" in message
+    assert results["test_net_matches_reference[W2]"].outcome == "not_judged"
+    # Self-checked, gradient agrees with numerical_gradient of the same wrong loss.
+    alone = failed(grade(solution, include_hidden=False, loss=SUM_LOSS, one_hot=ONE_HOT_MEAN))
+    assert not any(name.startswith("test_net_gradient[") for name in alone)
 
 
 def test_layers_that_copy_the_weights(solution: str) -> None:
@@ -184,9 +187,10 @@ def test_params_of_the_wrong_shape_are_named_and_stop_the_network_checks(solutio
         "for the layer sizes (6, 5, 4, 3) expected an array of shape (5, 4)."
     )
     # One cause, explained in full by the first network check and referred to by the others.
-    gradient_checks = [bad[name] for name in bad if name.startswith("test_net_gradient[")]
-    assert "so this check cannot run until that works" in gradient_checks[0]
-    assert all(m.endswith("explains it in full.") for m in gradient_checks[1:])
+    network = [bad[name] for name in bad if name.startswith("test_net_gradient")]
+    full = [m for m in network if "so this check cannot run until that works" in m]
+    assert len(full) == 1 and len(network) == 7
+    assert all(m.endswith("explains it in full.") for m in network if m not in full)
     assert all(name.startswith(("test_net", "test_sgd")) for name in bad)
 
 
@@ -266,3 +270,58 @@ def test_softmax_backward_for_one_hot_targets_only_fails_the_labels_case(solutio
     )
     assert "test_softmax_with_loss_backward[labels]" in bad
     assert "test_softmax_with_loss_backward[one_hot]" not in bad
+
+
+NUMERICAL_ZEROS = (
+    "            grads[key] = numerical_gradient(loss_W, self.params[key])\n",
+    "            grads[key] = np.zeros_like(self.params[key])\n",
+)
+H_TOO_LARGE = (
+    "            grads[key] = numerical_gradient(loss_W, self.params[key])\n",
+    "            grads[key] = numerical_gradient(loss_W, self.params[key]) * 2\n",
+)
+
+
+@pytest.mark.parametrize("change", [NUMERICAL_ZEROS, H_TOO_LARGE], ids=["zeros", "doubled"])
+def test_a_changed_numerical_gradient_does_not_move_the_grade_of_gradient(
+    solution: str, change: tuple[str, str]
+) -> None:
+    """numerical_gradient is given code: graded, a right gradient earns its points whatever
+    the notebook's numerical_gradient does; self-checked, the check says what differs."""
+    assert score(grade(solution, numerical=change)) == FULL
+    bad = failed(grade(solution, include_hidden=False, numerical=change))
+    assert set(bad) == {f"test_net_gradient[{g}]" for g in ("W1", "b1", "W2", "b2", "W3", "b3")}
+    message = bad["test_net_gradient[W3]"]
+    assert message.startswith("net.numerical_gradient differs from the template's: ['W3']")
+    assert ("is 0 everywhere, where" in message) == (change == NUMERICAL_ZEROS)
+    assert "net.gradient(x, t)['W3'] agrees with these." in message
+    assert "When graded, net.gradient is judged against the reference's gradients" in message
+    assert "net.params does not change net.loss" not in message
+
+
+def test_a_wrong_gradient_is_still_blamed_when_numerical_gradient_was_changed(
+    solution: str,
+) -> None:
+    results = grade(solution, numerical=NUMERICAL_ZEROS, one_hot=ONE_HOT_MEAN)
+    assert results["test_net_gradient[W3]"].cause == "batch-size factor"
+    alone = failed(
+        grade(solution, include_hidden=False, numerical=NUMERICAL_ZEROS, one_hot=ONE_HOT_MEAN)
+    )
+    assert (
+        "net.gradient(x, t)['W3'] does not agree with these either."
+        in (alone["test_net_gradient[W3]"])
+    )
+
+
+def test_a_batch_size_written_into_the_network_fails_the_other_sizes(solution: str) -> None:
+    """Right for the usual batch of 7 only: the hidden check of other sizes shows it."""
+    results = grade(
+        solution,
+        fixed=("        batch_size = self.t.shape[0]\n", "        batch_size = 7\n"),
+    )
+    assert all(results[f"test_net_gradient[{g}]"].passed for g in ("W1", "b3"))
+    message = failed(results)["test_net_matches_reference[W3]"]
+    assert message.startswith(
+        "net.gradient(x, t)['W3'] is right for the layer sizes (6, 5, 4, 3) with a batch of 7, "
+        "but not for (8, 3, 6, 5) with a batch of 4. Is a layer size or the batch size written"
+    )

@@ -212,6 +212,10 @@ VISIBLE_FAILURES: dict[str, dict[str, set[str]]] = {
         "affine_no_reshape": {"test_affine_tensor_input"},
         "gradient_forgets_third_layer": {"test_net_gradient[W3]", "test_net_gradient[b3]"},
         "relu_mask_lt": set(),
+        # The given numerical_gradient returns zeros: the self-check cannot judge gradient.
+        "numerical_gradient_returns_zeros": {
+            f"test_net_gradient[{p}{k}]" for p in "Wb" for k in (1, 2, 3)
+        },
         "seed_fused_update": {
             "test_affine_backward_leaves_weights",
             "test_net_gradient_leaves_weights",
