@@ -369,4 +369,6 @@ class LiveNotebook:
         if execution_count is None:
             return None
         position = self.session.execution_counts.get(execution_count)
-        return _("cell {cell}").format(cell=position) if position and position > 0 else None
+        # Not translated: reports find the raising line from "cell N, line M" and rewrite
+        # it into the student's own name for the cell, in the page's language.
+        return f"cell {position}" if position and position > 0 else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grader.checks._i18n import use_language
 from grader.grading.results import CellEvent, CheckResult, SubmissionResult
 from grader.outputs.code_lines import excerpts, relevant_lines
 from grader.outputs.notebook_cells import cell_label, read_cells
@@ -90,6 +91,16 @@ def test_messages_name_cells_the_students_way(tmp_path: Path) -> None:
     text = student_message("cell 4, line 5, in backward_pass", cells)
     assert text == "cell [7] (`def backward_pass(x, y_true, params):`), line 5, in backward_pass"
     assert student_message("defined in cells 2 and 4", cells) == "defined in cells [3] and [7]"
+
+
+def test_a_korean_page_names_the_raising_cell_and_finds_its_line(tmp_path: Path) -> None:
+    # Messages locate a raising line as "cell N, line M" in every language (runner/cells.py
+    # describe_cell); the page turns it into the student's name for the cell, in Korean.
+    cells = read_cells(notebook(tmp_path))
+    with use_language("ko"):
+        text = student_message("cell 4, line 5, in backward_pass", cells)
+        assert text.startswith("셀 [7] (`def backward_pass(x, y_true, params):`), line 5")
+        assert relevant_lines(NAME_ERROR, cells) == {4: {3, 5}}
 
 
 # --- the student's own lines -------------------------------------------------------------------
