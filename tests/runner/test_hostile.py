@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from grader.outputs.wording import CELL_KIND_WORDS
 from grader.runner.sandbox import bwrap_problem
+from tests.conftest import autograded
 from tests.hostile_notebooks import (
     LEAK,
     LINGERING,
@@ -70,10 +71,11 @@ def test_grader_exits_normally_and_the_correct_one_keeps_full_marks(hostile: Bat
     assert hostile.code == 0, hostile.stderr
     assert "Sandbox: bubblewrap" in hostile.stdout
     assert "Graded 24 of 27 submissions (3 ungradable, 0 nngrade errors)" in hostile.stdout
-    correct = hostile.results["correct"]
+    correct = autograded(hostile.results["correct"])
     assert (correct.score, correct.max_score, correct.cells) == (FULL, FULL, [])
     assert {r.sandbox for r in hostile.results.values() if r.status == "graded"} == {"bwrap"}
-    in_report(hostile, "correct", "on: no network, no files but its own")
+    # The sandbox is the instructor's business (results.json, the console), not the student's.
+    assert "sandbox" not in hostile.report("correct").lower()
 
 
 def test_nothing_leaks_out_of_the_sandbox(hostile: Batch, listener: socket.socket) -> None:
@@ -99,13 +101,14 @@ def test_custom_eq_and_oversized_values_are_refused(hostile: Batch) -> None:
     assert "type Anything cannot be sent as data" in messages["test_relu_values[1-D]"]
     assert "too large to send" in messages["test_d_relu_at_zero"]
     assert "the limit is 8,388,608" in messages["test_d_relu_at_zero"]
-    in_report(hostile, "cheat_eq", "cannot be sent as data")
+    in_report(hostile, "cheat_eq", "type Anything, which the checks cannot compare")  # for students
 
 
 def test_files_named_like_the_outputs_change_nothing(hostile: Batch) -> None:
     rows = (hostile.out_dir / "grades.csv").read_text().splitlines()
     assert "cheat_outputs,10" not in "\n".join(rows)
-    assert any(r.startswith("cheat_outputs,cheat_outputs.ipynb,0,10,graded") for r in rows)
+    # Scored 0 of the checks' 10 (and of the written answer's 2, not marked yet).
+    assert any(r.startswith("cheat_outputs,cheat_outputs.ipynb,0,12,graded") for r in rows)
     assert "10 / 10" not in hostile.report("cheat_outputs")
     event = kinds(hostile.results["cheat_outputs"])
     assert event == {3: {"error"}}  # the write into the real output folder failed

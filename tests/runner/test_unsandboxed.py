@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from tests.conftest import autograded
 from tests.hostile_notebooks import (
     LEAK,
     Batch,
@@ -51,11 +52,12 @@ def test_console_and_reports_say_the_sandbox_is_off(unsandboxed: Batch) -> None:
     assert unsandboxed.code == 0, unsandboxed.stderr
     assert "WARNING: the sandbox is off (turned off with --sandbox none)" in unsandboxed.stderr
     correct = unsandboxed.results["correct"]
-    assert (correct.score, correct.sandbox, correct.cells) == (FULL, "none", [])
+    assert (autograded(correct).score, correct.sandbox, correct.cells) == (FULL, "none", [])
     [note] = correct.notes
     assert note.startswith("The sandbox was off") and "read files outside it" in note
-    report = unsandboxed.report("correct")
-    assert "The sandbox was off" in report and "off: resource limits and a private folder" in report
+    # The note is for the instructor (results.json, the summary): the student's page is not
+    # the place to say how the grader ran.
+    assert "The sandbox was off" not in unsandboxed.report("correct")
 
 
 def test_snooping_works_without_the_sandbox(unsandboxed: Batch, listener: socket.socket) -> None:
