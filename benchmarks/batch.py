@@ -4,9 +4,10 @@
         [--workers N] [--sandbox auto] [--executor local|dask] [--repeat 1]
 
 Two batches: generated relu notebooks (a mix of correct and wrong ones) and the torch_mlp
-test notebooks, repeated. Each is graded by nngrade twice, with each next kernel started
-ahead of time (runner/pool.py, the default) and with each kernel started on demand (the
-way before it), checks and reports included, and executed by plain nbclient in the same
+test notebooks, repeated. Each is graded by nngrade three times, checks and reports
+included: with kernels forked from a fork server (runner/zygote.py, the default), with
+each next kernel started ahead of time in a fresh box (runner/pool.py), and with each
+kernel started on demand (the way before both); and executed by plain nbclient in the same
 number of processes and serially, one notebook after the other (what nbgrader does). The
 torch_mlp notebooks train at the top level, which nngrade skips (execute = "definitions"):
 nbclient runs the same definitions-only cells. Prints, for each, seconds, notebooks per
@@ -48,7 +49,9 @@ from grader.grading.engine import GradingOptions  # noqa: E402
 from grader.grading.neutralize import neutralize  # noqa: E402
 from grader.grading.results import SubmissionResult  # noqa: E402
 from grader.runner.cell_data import CodeCell  # noqa: E402
-from grader.runner.sandbox import SANDBOX_MODES  # noqa: E402
+from grader.runner.limits import Limits  # noqa: E402
+from grader.runner.sandbox import SANDBOX_MODES, Sandbox  # noqa: E402
+from grader.runner.zygote import fork_problem  # noqa: E402
 
 TARGET_SPEED_UP = 3.0  # relu: nngrade against serial nbclient
 TARGET_TORCH = 2.5  # torch_mlp: seconds per notebook per worker
@@ -126,12 +129,12 @@ def baseline(paths: list[Path], workers: int) -> float:
 
 
 def nngrade(
-    batch: Batch, out: Path, executor: Executor, sandbox: str, prestart: bool
+    batch: Batch, out: Path, executor: Executor, sandbox: str, kernel_start: str
 ) -> tuple[float, int, int]:
     """Seconds to grade the batch as ``nngrade grade`` does (gradebook and outputs
     included), and the grader process's peak RSS (KiB) at half-way and at the end."""
     assignment = Assignment.load(batch.assignment)
-    options = GradingOptions(seed=1, sandbox=sandbox, prestart_kernels=prestart)
+    options = GradingOptions(seed=1, sandbox=sandbox, kernel_start=kernel_start)
     peaks = [0, 0]  # at half-way, after the last result (before the summary's plot)
     done = [0]
 
@@ -162,7 +165,7 @@ def on_cluster(batch: Batch, out: Path, workers: int, sandbox: str) -> float:
         dashboard_address=None,
     ) as cluster:
         executor = DaskExecutor(cluster.scheduler_address)
-        seconds, _, _ = nngrade(batch, out, executor, sandbox, True)
+        seconds, _, _ = nngrade(batch, out, executor, sandbox, "ahead")
     return seconds
 
 
@@ -178,12 +181,14 @@ def measure(batch: Batch, tmp: Path, args: argparse.Namespace) -> None:
     warm.folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(batch.folder.glob("*.ipynb"))[:2]:
         shutil.copy(path, warm.folder)
-    nngrade(warm, tmp / f"{batch.name}-warm-out", local, args.sandbox, True)
+    nngrade(warm, tmp / f"{batch.name}-warm-out", local, args.sandbox, "fork")
     before = load()
     rows: list[tuple[str, float, int]] = []
-    ahead, half_rss, end_rss = nngrade(batch, tmp / f"{batch.name}-a", local, args.sandbox, True)
+    forked, half_rss, end_rss = nngrade(batch, tmp / f"{batch.name}-f", local, args.sandbox, "fork")
+    rows.append(("nngrade, forked kernels", forked, w))
+    ahead, _, _ = nngrade(batch, tmp / f"{batch.name}-a", local, args.sandbox, "ahead")
     rows.append(("nngrade, kernels ahead", ahead, w))
-    demand, _, _ = nngrade(batch, tmp / f"{batch.name}-d", local, args.sandbox, False)
+    demand, _, _ = nngrade(batch, tmp / f"{batch.name}-d", local, args.sandbox, "demand")
     rows.append(("nngrade, on demand", demand, w))
     if args.executor == "dask":
         dask = on_cluster(batch, tmp / f"{batch.name}-dask", w, args.sandbox)
@@ -194,6 +199,8 @@ def measure(batch: Batch, tmp: Path, args: argparse.Namespace) -> None:
     serial = baseline(paths, 1)
     rows.append(("nbclient, serially", serial, 1))
     print(f"\n{n} {batch.name} notebooks, {w} workers, sandbox {args.sandbox}")
+    problem = fork_problem(Sandbox.choose(args.sandbox, Limits()))
+    print("kernels forked from a fork server" if problem is None else f"not forked: {problem}")
     print(f"load average before: {before}; after: {load()}")
     print(f"{'':28}{'seconds':>9}{'nb/min':>9}{'s/nb':>7}{'s/nb/worker':>13}{'speed-up':>10}")
     for label, seconds, workers in rows:
@@ -201,19 +208,19 @@ def measure(batch: Batch, tmp: Path, args: argparse.Namespace) -> None:
             f"{label:28}{seconds:9.1f}{n / seconds * 60:9.1f}{seconds / n:7.2f}"
             f"{seconds * workers / n:13.2f}{serial / seconds:10.2f}"
         )
-    overhead = (ahead * w - serial) / n
+    overhead = (forked * w - serial) / n
     print(
         f"overhead per notebook per worker beyond nbclient: {overhead:.2f} s "
         f"(target < {TARGET_OVERHEAD})"
     )
     if batch.name == "relu":
-        print(f"speed-up over serial nbclient {serial / ahead:.2f} (target >= {TARGET_SPEED_UP})")
+        print(f"speed-up over serial nbclient {serial / forked:.2f} (target >= {TARGET_SPEED_UP})")
         print(
             f"grader peak memory: {half_rss / 1024:.0f} MiB at half-way, "
             f"{end_rss / 1024:.0f} MiB after the last submission"
         )
     else:
-        print(f"{ahead * w / n:.2f} s per notebook per worker (target <= {TARGET_TORCH})")
+        print(f"{forked * w / n:.2f} s per notebook per worker (target <= {TARGET_TORCH})")
 
 
 def main() -> None:

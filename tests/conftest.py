@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import multiprocessing.context
+import os
 import socket
 import sys
 import tempfile
@@ -14,13 +15,14 @@ from typing import Any, NoReturn
 
 import pytest
 
-from grader.batch.executor import Executor
+from grader.batch.executor import Executor, LocalExecutor
 from grader.batch.grade import grade_into
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
 from grader.outputs.written import is_written
 from grader.runner.kernel import KernelSession
+from grader.runner.zygote import Zygote
 from tests.browser import chromium_launch_args
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +46,10 @@ def grade_assignment(
     assert assignment.template is not None and assignment.solution is not None
     paths = [Path(__file__).parent / "notebooks" / name, assignment.template, assignment.solution]
     options = GradingOptions(cell_timeout=cell_timeout, seed=SEED)
+    if executor is None and os.environ.get("PYTEST_XDIST_WORKER"):
+        # Each xdist worker is already one of a core's worth: spawning a pool of grading
+        # workers in each would run twice as many kernels as there are cores.
+        executor = LocalExecutor(1)
     with tempfile.TemporaryDirectory(prefix="nngrade-test-") as out:
         run = grade_into(assignment, paths, Path(out), options, executor=executor)
     return {Path(r.path).stem: autograded(r) for r in run.results}
@@ -166,6 +172,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[_GUARD] = guard
     guard.setattr(KernelSession, "start", _refuse_kernel)
     guard.setattr(KernelSession, "launch", _refuse_kernel)  # a pool's spare (runner/pool.py)
+    guard.setattr(Zygote, "__init__", _refuse("it starts a fork server"))
     guard.setattr(
         multiprocessing.context.SpawnProcess, "start", _refuse("it spawns grading workers")
     )

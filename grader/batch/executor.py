@@ -70,8 +70,8 @@ class LocalExecutor:
         if self.workers <= 1 or len(submissions) <= 1:
             # The next submission's kernel boots while this one is graded (runner/pool.py).
             with (
-                kernel_pool.pooled(len(submissions))
-                if options.prestart_kernels
+                kernel_pool.pooled(len(submissions), options.kernel_start == "fork")
+                if options.kernel_start != "demand"
                 else contextlib.nullcontext()
             ):
                 for submission in submissions:
@@ -84,7 +84,7 @@ class LocalExecutor:
             max_workers=self.workers,
             mp_context=context,
             initializer=_worker_setup,
-            initargs=(options.prestart_kernels,),
+            initargs=(options.kernel_start,),
             max_tasks_per_child=TASKS_PER_WORKER,
         ) as pool:
             futures: list[Future[SubmissionResult]] = [
@@ -126,13 +126,13 @@ def _stop(*_: object) -> None:
     raise _Stop(143)
 
 
-def _worker_setup(prestart_kernels: bool) -> None:
+def _worker_setup(kernel_start: str) -> None:
     # Ctrl-C is the parent's to handle: it tells the workers to stop with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     _die_with_parent()
-    if prestart_kernels:  # the next submission's kernel boots while one is graded
-        kernel_pool.activate()
+    if kernel_start != "demand":  # the next submission's kernel boots while one is graded
+        kernel_pool.activate(fork=kernel_start == "fork")
 
 
 def _die_with_parent() -> None:

@@ -12,6 +12,7 @@ from grader.checks._i18n import LANGUAGES
 from grader.grading.assignment import Assignment, AssignmentError
 from grader.grading.engine import GradingOptions
 from grader.runner.limits import GiB, KiB, Limits, MiB, parse_size
+from grader.runner.pool import KERNEL_STARTS
 from grader.runner.sandbox import SANDBOX_MODES
 
 __all__ = [
@@ -107,6 +108,16 @@ def grading_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "in one when bwrap works here (auto).",
         ),
         click.option(
+            "--kernel-start",
+            type=click.Choice(KERNEL_STARTS),
+            default=_DEFAULT.kernel_start,
+            show_default=True,
+            help="How a batch's workers start kernels: forked from a fork server that "
+            "imported ipykernel, numpy and the assignment's preload once (fork; needs "
+            "bubblewrap and root, else as ahead), each in a fresh box while the previous "
+            "submission is graded (ahead), or one at a time when needed (demand).",
+        ),
+        click.option(
             "--memory",
             type=_Size(),
             default=_size_text(_LIMITS.memory),
@@ -162,6 +173,7 @@ def options_from(values: dict[str, Any]) -> GradingOptions:
         notebook_timeout=values["notebook_timeout"],
         seed=values["seed"],
         sandbox=values["sandbox"],
+        kernel_start=values["kernel_start"],
         limits=limits,
         lang=values["lang"],
     )

@@ -63,9 +63,10 @@ class GradingOptions:
     private_paths: tuple[Path, ...] = ()
     # The language of the checks' messages and the report ("ko"); None: the assignment's.
     lang: str | None = None
-    # A batch's workers start each next kernel while grading (runner/pool.py); False: on
-    # demand, one at a time (the benchmark's comparison, and a fallback to hand).
-    prestart_kernels: bool = True
+    # How a batch's workers start kernels (runner/pool.py): "fork" from a fork server
+    # where it can (else as "ahead"), "ahead" in a fresh box while the previous submission
+    # is graded, "demand" one at a time (the benchmark's comparison, a fallback to hand).
+    kernel_start: str = "fork"
 
 
 class CheckSuiteError(RuntimeError):
@@ -216,6 +217,12 @@ def run_checks(
         # it, every check run from inside a pytest test fails.
         "-p",
         "no:playwright",
+        # They report exceptions no check can see, and each ends the run with two full
+        # garbage collections: a quarter of a second per submission once torch is loaded.
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:threadexception",
     ]
     with _importable(assignment):
         code = pytest.main(args, plugins=[plugin])

@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
@@ -72,6 +73,41 @@ class _FixedSpecs(KernelSpecManager):
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
         return self.spec
+
+
+class _ReadyClient(AsyncKernelClient):
+    """jupyter_client's client, less a fixed 0.2 s wait when the kernel first answers.
+
+    ``wait_for_ready`` ends by draining IOPub until it has been quiet for 0.2 s: a
+    quarter of a forked kernel's start. Replies here are matched to their requests by id
+    (nbclient, ``_await_reply``), so what IOPub already holds is dropped without waiting.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is connected once a message has come through it
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                return
 
 
 class CellRunStatus(StrEnum):
@@ -186,6 +222,10 @@ class KernelSession:
             transport="ipc",
             ip=str(self.box.conn_dir / "ipc"),
         )
+        km.client_factory = _ReadyClient
+        # A kernel forked from a fork server (runner/zygote.py) has a provisioner of its own.
+        km.kernel_id = uuid.uuid4().hex
+        km.provisioner = self.box.provisioner(km, spec)
         self._starts += 1
         km.connection_file = str(self.box.conn_dir / f"kernel-{self._starts}.json")
         km.write_connection_file()

@@ -25,8 +25,10 @@ import site
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from grader.runner.limits import Limits
 
@@ -35,7 +37,10 @@ __all__ = [
     "KernelBox",
     "Sandbox",
     "SandboxUnavailable",
+    "box_args",
     "bwrap_problem",
+    "kernel_environment",
+    "matplotlib_font_cache",
 ]
 
 SANDBOX_MODES = ("auto", "bwrap", "none")
@@ -116,14 +121,18 @@ class KernelBox:
     """One submission's kernel home; a context manager that removes it afterwards."""
 
     def __init__(
-        self, sandbox: Sandbox, support_files: tuple[Path, ...], preload: tuple[str, ...] = ()
+        self,
+        sandbox: Sandbox,
+        support_files: tuple[Path, ...],
+        preload: tuple[str, ...] = (),
+        parent: Path | None = None,  # where its folder goes (a fork server's, zygote.py)
     ) -> None:
         self.sandbox = sandbox
         self.support_files = support_files
         # Modules the kernel imports as it boots, before any student code: the same in a
         # kernel started ahead of time (runner/pool.py) and in one started on demand.
         self.preload = preload
-        self.root = Path(tempfile.mkdtemp(prefix="nngrade-"))
+        self.root = Path(tempfile.mkdtemp(prefix="nngrade-", dir=parent))
         self.conn_dir = self.root / "conn"
         self.conn_dir.mkdir(mode=0o700)
         self.exit_file = self.conn_dir / "exit.json"
@@ -157,6 +166,22 @@ class KernelBox:
         shutil.rmtree(self.root, ignore_errors=True)
         os.close(self._lifeline)
 
+    def release_lifeline(self) -> None:
+        """End the kernel through its lifeline, as if this process had ended."""
+        fcntl.flock(self._lifeline, fcntl.LOCK_UN)
+
+    def hold_lifeline(self, timeout: float) -> None:
+        """Lock the lifeline again for the next kernel, once the last one let go of it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._lifeline, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the previous kernel in this box did not end") from None
+                time.sleep(0.005)
+
     # -- what KernelSession needs ---------------------------------------------------------
 
     @property
@@ -177,43 +202,26 @@ class KernelBox:
 
     def env(self) -> dict[str, str]:
         """A small, explicit environment: the grader's own variables stay out of reach."""
-        home = HOME if self.bwrap else str(self.workdir)
-        helper = SANDBOX_HELPER if self.bwrap else str(HELPER_DIR)
-        if self.bwrap:
-            mpl = f"{HOME}/.matplotlib"
-        else:  # shared, so matplotlib does not rebuild its font cache in every kernel
-            mpl = str(_cache_dir() / "matplotlib")
         launch = {
             "limits": self._launcher_limits(),
             "exit_file": str(self.exit_file),
             "lifeline": str(self.lifeline),
             "blocked_modules": list(PROJECT_PACKAGES),
-            "private_paths": [] if self.bwrap else [str(p) for p in self._private_paths()],
+            "private_paths": [] if self.bwrap else [str(p) for p in private_paths(self.sandbox)],
             "allowed_paths": [str(self.root)],
             "preload": list(self.preload),
         }
-        return {
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
-            "HOME": home,
-            "USER": "student",
-            "LOGNAME": "student",
-            "LANG": "C.UTF-8",
-            "PYTHONPATH": helper,
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "IPYTHONDIR": f"{home}/.ipython",
-            # Non-interactive plotting: plt.show() returns at once, nothing is rendered.
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": mpl,
-            # One thread per kernel: kernels run side by side, one per core.
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "NNGRADE_LAUNCH": json.dumps(launch),
-        }
+        env = kernel_environment(None if self.bwrap else self.workdir)
+        return {**env, "NNGRADE_LAUNCH": json.dumps(launch)}
 
     @property
     def cwd(self) -> Path:
         """Where the kernel process starts (bwrap then changes into the sandbox's home)."""
         return self.conn_dir if self.bwrap else self.workdir
+
+    def provisioner(self, km: Any, spec: Any) -> Any:
+        """Who starts the kernel: None for jupyter_client's own (a process of its own)."""
+        return None
 
     def prepare_connection_file(self, path: Path) -> None:
         """Let the kernel read its connection file, and forget a previous kernel's exit."""
@@ -231,45 +239,83 @@ class KernelBox:
             limits["processes"] += _tasks_of(os.getuid())
         return limits
 
-    def _private_paths(self) -> list[Path]:
-        packages = [_package_dir(name) for name in PROJECT_PACKAGES]
-        return [*self.sandbox.private_paths, *(p for p in packages if p is not None)]
-
     def _bwrap_args(self) -> list[str]:
-        size = str(self.sandbox.limits.file_size)
-        args = _BwrapArgs(["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"])
-        args += ["--unshare-cgroup-try", "--hostname", "nngrade"]
-        # No --die-with-parent: it is tied to the spawning thread and leaves a sandbox
-        # behind when the grader dies while bwrap starts. The launcher's lifeline lock
-        # (KernelBox) ends the kernel, and with it the sandbox, in every case.
-        args.mount("--proc", "/proc")
-        args.mount("--dev", "/dev")
-        # Scratch folders first: a tmpfs hides whatever was bound below it before (a
-        # checkout and its .venv under /tmp, the connection folder).
-        args.tmpfs("/dev/shm", size, "01777")
-        args.tmpfs("/tmp", size, "01777")
-        args.tmpfs(HOME, size, "0777")
-        for path in SYSTEM_PATHS:
-            if os.path.islink(path):
-                args += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path):
-                args.bind(path, path)
-        roots = _python_roots()
-        for root in roots:
-            args.bind(root, root)
-        # A project installed into site-packages would be visible there: hide it.
-        for private in self._private_paths():
-            if private.is_dir() and any(private.is_relative_to(r) for r in roots):
-                args.tmpfs(private, "4096", "0755")
-        args.bind(HELPER_DIR, SANDBOX_HELPER)
-        args.bind(self.conn_dir, self.conn_dir, read_only=False)
-        args.mount("--perms", "0777", "--dir", f"{HOME}/.matplotlib")
-        font_cache = _matplotlib_font_cache()
+        binds = {f"{HOME}/{support.name}": support.resolve() for support in self.support_files}
+        font_cache = matplotlib_font_cache()
         if font_cache is not None:
-            args.bind(font_cache, f"{HOME}/.matplotlib/{font_cache.name}")
-        for support in self.support_files:
-            args.bind(support.resolve(), f"{HOME}/{support.name}")
+            binds[f"{HOME}/.matplotlib/{font_cache.name}"] = font_cache
+        args = box_args(self.sandbox, binds, writable=self.conn_dir)
         return ["bwrap", *args, "--chdir", HOME]
+
+
+def kernel_environment(workdir: Path | None) -> dict[str, str]:
+    """A kernel's environment, small and explicit: the grader's own variables stay out of
+    reach. ``workdir``: the kernel's folder without bubblewrap; None inside a box."""
+    home = HOME if workdir is None else str(workdir)
+    helper = SANDBOX_HELPER if workdir is None else str(HELPER_DIR)
+    if workdir is None:
+        mpl = f"{HOME}/.matplotlib"
+    else:  # shared, so matplotlib does not rebuild its font cache in every kernel
+        mpl = str(_cache_dir() / "matplotlib")
+    return {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
+        "HOME": home,
+        "USER": "student",
+        "LOGNAME": "student",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": helper,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "IPYTHONDIR": f"{home}/.ipython",
+        # Non-interactive plotting: plt.show() returns at once, nothing is rendered.
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": mpl,
+        # One thread per kernel: kernels run side by side, one per core.
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+
+
+def private_paths(sandbox: Sandbox) -> list[Path]:
+    """What a kernel must not see: the run's private folders and the grader's packages."""
+    packages = [_package_dir(name) for name in PROJECT_PACKAGES]
+    return [*sandbox.private_paths, *(p for p in packages if p is not None)]
+
+
+def box_args(sandbox: Sandbox, binds: dict[str, Path], writable: Path) -> list[str]:
+    """bwrap's arguments for a box (without the command): namespaces, the system and Python
+    read-only, size-capped scratch folders, ``binds`` (destination: source) read-only,
+    ``writable`` at its own path, and nothing private."""
+    size = str(sandbox.limits.file_size)
+    args = _BwrapArgs(["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"])
+    args += ["--unshare-cgroup-try", "--hostname", "nngrade"]
+    # No --die-with-parent: it is tied to the spawning thread and leaves a sandbox
+    # behind when the grader dies while bwrap starts. The launcher's lifeline lock
+    # (KernelBox) ends the kernel, and with it the sandbox, in every case.
+    args.mount("--proc", "/proc")
+    args.mount("--dev", "/dev")
+    # Scratch folders first: a tmpfs hides whatever was bound below it before (a
+    # checkout and its .venv under /tmp, the connection folder).
+    args.tmpfs("/dev/shm", size, "01777")
+    args.tmpfs("/tmp", size, "01777")
+    args.tmpfs(HOME, size, "0777")
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args.bind(path, path)
+    roots = _python_roots()
+    for root in roots:
+        args.bind(root, root)
+    # A project installed into site-packages would be visible there: hide it.
+    for hidden in private_paths(sandbox):
+        if hidden.is_dir() and any(hidden.is_relative_to(r) for r in roots):
+            args.tmpfs(hidden, "4096", "0755")
+    args.bind(HELPER_DIR, SANDBOX_HELPER)
+    args.bind(writable, writable, read_only=False)
+    args.mount("--perms", "0777", "--dir", f"{HOME}/.matplotlib")
+    for dest, source in binds.items():
+        args.bind(source, dest)
+    return list(args)
 
 
 class _BwrapArgs(list[str]):
@@ -328,7 +374,7 @@ def _cache_dir() -> Path:
 
 
 @functools.cache
-def _matplotlib_font_cache() -> Path | None:
+def matplotlib_font_cache() -> Path | None:
     """matplotlib's font list, built once outside any sandbox (by our own code only), so
     kernels do not each spend half a second rebuilding it."""
     if importlib.util.find_spec("matplotlib") is None:

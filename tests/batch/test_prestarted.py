@@ -1,5 +1,6 @@
-"""A batch graded with kernels started ahead of time (runner/pool.py) and one graded the way
-it was before, each kernel started on demand: the same grades, the same report text."""
+"""A batch graded with kernels forked from a fork server (runner/zygote.py), one with kernels
+started ahead of time in boxes of their own (runner/pool.py), and one graded the way it was
+before, each kernel started on demand: the same grades, the same report text."""
 
 from __future__ import annotations
 
@@ -59,19 +60,24 @@ def class_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _grade(folder: Path, prestart: bool) -> list[SubmissionResult]:
+def _grade(folder: Path, kernel_start: str) -> list[SubmissionResult]:
     # Two spawned workers, as a batch runs: grading in this process would run the checks'
     # pytest inside this one, whose plugins (playwright's soft assertions) then nest.
     options = GradingOptions(
-        seed=SEED, cell_timeout=CELL_TIMEOUT, sandbox="auto", prestart_kernels=prestart
+        seed=SEED, cell_timeout=CELL_TIMEOUT, sandbox="auto", kernel_start=kernel_start
     )
     return grade_many(Assignment.load(RELU), [folder], options, executor=LocalExecutor(2))
 
 
-def test_prestarted_kernels_grade_as_kernels_started_on_demand(class_folder: Path) -> None:
-    ahead = _grade(class_folder, True)
-    before = _grade(class_folder, False)
+def test_forked_and_prestarted_kernels_grade_as_kernels_started_on_demand(
+    class_folder: Path,
+) -> None:
+    forked = _grade(class_folder, "fork")
+    ahead = _grade(class_folder, "ahead")
+    before = _grade(class_folder, "demand")
+    assert [_comparable(r) for r in forked] == [_comparable(r) for r in before]
     assert [_comparable(r) for r in ahead] == [_comparable(r) for r in before]
     assert len({r.score for r in ahead}) > 2  # the notebooks differ in grade
-    probe = autograded(next(r for r in ahead if r.submission == f"{PROBE}.ipynb"))
-    assert probe.score == probe.max_score  # its kernel was its own
+    for results in (forked, ahead):
+        probe = autograded(next(r for r in results if r.submission == f"{PROBE}.ipynb"))
+        assert probe.score == probe.max_score  # its kernel was its own

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner.sandbox import bwrap_problem
+from grader.runner.limits import Limits
+from grader.runner.sandbox import Sandbox, bwrap_problem
+from grader.runner.zygote import fork_problem
 from tests.batch_support import alive, descendants_of
 
 pytestmark = pytest.mark.kernel
@@ -23,19 +25,24 @@ GRADER = """
 import sys, time
 from grader.runner.kernel import KernelSession
 from grader.runner.limits import Limits
+from grader.runner.pool import pooled, open_session
 from grader.runner.sandbox import Sandbox
 
-sandbox = Sandbox.choose(sys.argv[1], Limits())
-with sandbox.box() as box, KernelSession(box, cell_timeout=10) as session:
+mode = sys.argv[1]
+sandbox = Sandbox.choose("bwrap" if mode == "fork" else mode, Limits())
+with pooled(2, fork=mode == "fork") as pool, open_session(sandbox, (), (), 10) as session:
+    assert pool.forked == (mode == "fork"), pool.fork_problem
     session.execute("x = 1", 0)
     print("ready", flush=True)
     time.sleep(300)
 """
 
 
-@pytest.mark.parametrize("mode", ["none", "bwrap"])
+@pytest.mark.parametrize("mode", ["none", "bwrap", "fork"])
 def test_a_kernel_ends_when_its_grader_is_killed(mode: str, tmp_path: Path) -> None:
-    if mode == "bwrap" and bwrap_problem():
+    if mode == "fork" and fork_problem(Sandbox("bwrap", Limits())):
+        pytest.skip(fork_problem(Sandbox("bwrap", Limits())) or "")
+    if mode != "none" and bwrap_problem():
         if REQUIRED:
             pytest.fail(f"bubblewrap is required here: {bwrap_problem()}")
         pytest.skip(bwrap_problem() or "")

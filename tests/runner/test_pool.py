@@ -1,11 +1,11 @@
-"""Kernels started ahead of time (runner/pool.py): the next submission's kernel boots while
-one is graded, and sees nothing that submission did, however hard it tried to leave
-something behind; a spare that died or was built for another assignment is never used."""
+"""Kernels started ahead of time (runner/pool.py), forked from a fork server (runner/zygote.py)
+or each in a fresh box: the next submission's kernel boots while one is graded, and sees
+nothing that submission did, however hard it tried to leave something behind; a spare that
+died or was built for another assignment is never used."""
 
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from grader.runner.kernel import CellRunStatus, KernelSession
 from grader.runner.limits import Limits
 from grader.runner.pool import KernelPool, open_session, pooled
 from grader.runner.sandbox import Sandbox, bwrap_problem
+from grader.runner.zygote import fork_problem
 
 pytestmark = pytest.mark.kernel
 
@@ -65,13 +66,24 @@ def sandbox() -> Sandbox:
     return Sandbox.choose("bwrap", Limits())
 
 
+@pytest.fixture(params=[True, False], ids=["forked", "fresh-box"])
+def fork(request: pytest.FixtureRequest, sandbox: Sandbox) -> bool:
+    """Whether the pool forks its kernels (a fork server per assignment) or starts each in
+    a box of its own."""
+    if request.param and fork_problem(sandbox):
+        pytest.skip(fork_problem(sandbox) or "")
+    return bool(request.param)
+
+
 def _ok(session: KernelSession, source: str) -> None:
     run = session.execute(source, cell_index=0)
     assert run.status is CellRunStatus.OK, run.reply.get("evalue")
 
 
-def test_the_next_submission_sees_nothing_the_previous_one_left(sandbox: Sandbox) -> None:
-    with pooled() as pool:
+def test_the_next_submission_sees_nothing_the_previous_one_left(
+    sandbox: Sandbox, fork: bool
+) -> None:
+    with pooled(fork=fork) as pool:
         with open_session(sandbox, (), ("torch",), 60) as first:
             _ok(first, LEAVE_BEHIND)
             # The next kernel was launched while this one ran: the leftovers exist now.
@@ -84,16 +96,17 @@ def test_the_next_submission_sees_nothing_the_previous_one_left(sandbox: Sandbox
             _ok(third, LEAVE_BEHIND)
             run = third.execute(LOOK.replace('assert "torch" in sys.modules', "pass"), 0)
             assert run.status is CellRunStatus.ERROR
+    assert pool.forked == (pool.launched if fork else 0)
 
 
-def test_a_spare_that_died_is_never_used(sandbox: Sandbox) -> None:
-    with pooled() as pool:
+def test_a_spare_that_died_is_never_used(sandbox: Sandbox, fork: bool) -> None:
+    with pooled(fork=fork) as pool:
         with open_session(sandbox, (), (), 60) as first:
             _ok(first, "x = 1")
             spare = pool._spare
             assert spare is not None
             process = spare.session._client.km.provisioner.process  # type: ignore[union-attr]
-            os.kill(process.pid, signal.SIGKILL)
+            process.kill()
             process.wait(10)
         with open_session(sandbox, (), (), 60) as second:
             assert pool.reused == 0
@@ -102,11 +115,11 @@ def test_a_spare_that_died_is_never_used(sandbox: Sandbox) -> None:
 
 
 def test_a_spare_is_used_only_for_the_assignment_it_was_built_for(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, fork: bool, tmp_path: Path
 ) -> None:
     support = tmp_path / "data.txt"
     support.write_text("42")
-    with pooled() as pool:
+    with pooled(fork=fork) as pool:
         with open_session(sandbox, (), (), 60) as first:
             _ok(first, "x = 1")
             spare = pool._spare
@@ -130,8 +143,10 @@ def test_no_spare_without_bubblewrap() -> None:
     assert pool.launched == 0
 
 
-def test_a_known_count_of_submissions_boots_no_spare_after_the_last(sandbox: Sandbox) -> None:
-    pool = KernelPool(expected=2)
+def test_a_known_count_of_submissions_boots_no_spare_after_the_last(
+    sandbox: Sandbox, fork: bool
+) -> None:
+    pool = KernelPool(expected=2, fork=fork)
     for _ in range(2):
         with pool.session(sandbox, (), ("numpy",), 60) as session:
             _ok(session, "pass")
@@ -140,9 +155,9 @@ def test_a_known_count_of_submissions_boots_no_spare_after_the_last(sandbox: San
 
 
 def test_a_spare_that_cannot_start_costs_the_submission_nothing(
-    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, fork: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pooled() as pool:
+    with pooled(fork=fork) as pool:
         launch = KernelSession.launch
 
         def fails_for_the_spare(session: KernelSession) -> None:
