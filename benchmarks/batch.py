@@ -1,7 +1,7 @@
 """Batch grading speed: nngrade against plain nbclient on the same notebooks.
 
     .venv/bin/python benchmarks/batch.py [--notebooks 60] [--torch-notebooks 10]
-        [--workers N] [--sandbox auto] [--executor local|dask] [--repeat 1]
+        [--workers N] [--sandbox auto] [--executor local|dask] [--repeat 1] [--fork-only]
 
 Two batches: generated relu notebooks (a mix of correct and wrong ones) and the torch_mlp
 test notebooks, repeated. Each is graded by nngrade three times, checks and reports
@@ -186,6 +186,17 @@ def measure(batch: Batch, tmp: Path, args: argparse.Namespace) -> None:
     rows: list[tuple[str, float, int]] = []
     forked, half_rss, end_rss = nngrade(batch, tmp / f"{batch.name}-f", local, args.sandbox, "fork")
     rows.append(("nngrade, forked kernels", forked, w))
+    if args.fork_only:
+        print(f"\n{n} {batch.name} notebooks, {w} workers, forked kernels only")
+        print(f"load average before: {before}; after: {load()}")
+        print(f"{forked:.1f} s, {forked / n:.2f} s/nb, {forked * w / n:.2f} s/nb/worker")
+        workers_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(
+            f"grader peak memory: {half_rss / 1024:.0f} MiB at half-way, "
+            f"{end_rss / 1024:.0f} MiB after the last submission; "
+            f"largest worker or kernel: {workers_peak / 1024:.0f} MiB"
+        )
+        return
     ahead, _, _ = nngrade(batch, tmp / f"{batch.name}-a", local, args.sandbox, "ahead")
     rows.append(("nngrade, kernels ahead", ahead, w))
     demand, _, _ = nngrade(batch, tmp / f"{batch.name}-d", local, args.sandbox, "demand")
@@ -231,6 +242,11 @@ def main() -> None:
     parser.add_argument("--sandbox", default=GradingOptions().sandbox, choices=SANDBOX_MODES)
     parser.add_argument("--executor", default="local", choices=["local", "dask"])
     parser.add_argument("--repeat", type=int, default=1, help="measure each batch this often")
+    parser.add_argument(
+        "--fork-only",
+        action="store_true",
+        help="grade with forked kernels only, no comparison (memory over a long run)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="nngrade-bench-") as name:
         tmp = Path(name)

@@ -23,15 +23,13 @@ from typing import Any
 
 import nbformat
 import zmq
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from traitlets import Instance
 
 from grader._kernel.nngrade_protocol import COMM_TARGET
+from grader.runner.jupyter import CountingClient, FixedSpecs, ReadyClient
 from grader.runner.limits import KernelExit, Limits
 from grader.runner.sandbox import KernelBox
 
@@ -66,50 +64,6 @@ class CallTimeout(TimeoutError):
         self.recovered = recovered
 
 
-class _FixedSpecs(KernelSpecManager):
-    """Every notebook runs on the grader's own interpreter, whatever kernelspec it names."""
-
-    spec = Instance(KernelSpec)
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return self.spec
-
-
-class _ReadyClient(AsyncKernelClient):
-    """jupyter_client's client, less a fixed 0.2 s wait when the kernel first answers.
-
-    ``wait_for_ready`` ends by draining IOPub until it has been quiet for 0.2 s: a
-    quarter of a forked kernel's start. Replies here are matched to their requests by id
-    (nbclient, ``_await_reply``), so what IOPub already holds is dropped without waiting.
-    """
-
-    async def wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = monotonic() + (timeout if timeout is not None else float("inf"))
-        while True:
-            self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                try:  # IOPub is connected once a message has come through it
-                    await self.iopub_channel.get_msg(timeout=0.2)
-                except Empty:
-                    pass
-                else:
-                    self._handle_kernel_info_reply(reply)
-                    break
-            if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
-            if monotonic() > deadline:
-                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
-        while True:
-            try:
-                await self.iopub_channel.get_msg(timeout=0)
-            except Empty:
-                return
-
-
 class CellRunStatus(StrEnum):
     """How one cell's execution ended (nbclient's view; the kernel helper is not involved)."""
 
@@ -129,19 +83,6 @@ class CellRun:
         self.output_chars = 0
 
 
-class _Client(NotebookClient):
-    """nbclient that counts output instead of keeping it: a flood costs no memory."""
-
-    def output(self, outs: Any, msg: dict[str, Any], display_id: Any, cell_index: int) -> None:
-        content = msg.get("content", {})
-        self.output_chars += len(content.get("text", "")) + sum(
-            len(str(v)) for v in content.get("data", {}).values()
-        )
-        return None
-
-    output_chars = 0
-
-
 class KernelSession:
     """A kernel for one submission. Use as a context manager; it always cleans up."""
 
@@ -150,7 +91,7 @@ class KernelSession:
         self.cell_timeout = cell_timeout
         self.startup_timeout = startup_timeout
         self._loop = asyncio.new_event_loop()
-        self._client: _Client | None = None
+        self._client: CountingClient | None = None
         self._comm_id = ""
         self.execution_counts: dict[int, int] = {}
         self.last_exit: KernelExit | None = None  # how the kernel ended, when it died
@@ -218,11 +159,11 @@ class KernelSession:
         )
         km = AsyncKernelManager(
             kernel_name="nngrade",
-            kernel_spec_manager=_FixedSpecs(spec=spec),
+            kernel_spec_manager=FixedSpecs(spec=spec),
             transport="ipc",
             ip=str(self.box.conn_dir / "ipc"),
         )
-        km.client_factory = _ReadyClient
+        km.client_factory = ReadyClient
         # A kernel forked from a fork server (runner/zygote.py) has a provisioner of its own.
         km.kernel_id = uuid.uuid4().hex
         km.provisioner = self.box.provisioner(km, spec)
@@ -232,7 +173,7 @@ class KernelSession:
         self.box.prepare_connection_file(Path(km.connection_file))
         # zmq drops a peer that sends a larger message: a patched helper cannot flood us.
         km.context.setsockopt(zmq.MAXMSGSIZE, self.limits.value_size + MESSAGE_HEADROOM)
-        client = _Client(
+        client = CountingClient(
             nbformat.v4.new_notebook(),
             km=km,
             timeout=self.cell_timeout,
@@ -397,7 +338,7 @@ class KernelSession:
 
     # -- plumbing -------------------------------------------------------------------------
 
-    def _exit_of(self, client: _Client) -> KernelExit:
+    def _exit_of(self, client: CountingClient) -> KernelExit:
         """How the dead kernel ended: the launcher's report, else the exit status."""
         process = getattr(getattr(client.km, "provisioner", None), "process", None)
         if process is not None:
@@ -409,7 +350,7 @@ class KernelSession:
         except (OSError, ValueError, TypeError):
             return KernelExit.from_returncode(process.poll() if process is not None else None)
 
-    def _require_client(self) -> _Client:
+    def _require_client(self) -> CountingClient:
         if self._client is None:
             raise KernelDied("the kernel is not running")
         return self._client

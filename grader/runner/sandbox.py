@@ -25,7 +25,6 @@ import site
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,22 +164,6 @@ class KernelBox:
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         os.close(self._lifeline)
-
-    def release_lifeline(self) -> None:
-        """End the kernel through its lifeline, as if this process had ended."""
-        fcntl.flock(self._lifeline, fcntl.LOCK_UN)
-
-    def hold_lifeline(self, timeout: float) -> None:
-        """Lock the lifeline again for the next kernel, once the last one let go of it."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(self._lifeline, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the previous kernel in this box did not end") from None
-                time.sleep(0.005)
 
     # -- what KernelSession needs ---------------------------------------------------------
 

@@ -27,6 +27,7 @@ A ``ForkedBox`` is one submission's share, used by ``KernelSession`` like a
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import secrets
@@ -339,6 +340,22 @@ class ForkedBox(KernelBox):
 
     def argv(self) -> list[str]:
         return [sys.executable, "-s", f"{SANDBOX_HELPER}/{LAUNCHER}", "-f", "{connection_file}"]
+
+    def release_lifeline(self) -> None:
+        """End the kernel through its lifeline, as if this process had ended."""
+        fcntl.flock(self._lifeline, fcntl.LOCK_UN)
+
+    def hold_lifeline(self, timeout: float) -> None:
+        """Lock the lifeline again for the next kernel, once the last one let go of it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._lifeline, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the previous kernel in this box did not end") from None
+                time.sleep(0.005)
 
     def prepare_connection_file(self, path: Path) -> None:
         super().prepare_connection_file(path)

@@ -19,12 +19,21 @@ from grader.batch.grade import grade_into
 from grader.grading.assignment import Assignment
 from grader.grading.engine import GradingOptions
 from grader.grading.results import SubmissionResult
-from tests.batch_support import alive, descendants_of, essentials, interrupt_after, nngrade, stored
+from tests.batch_support import (
+    HANGING_COPIES,
+    alive,
+    copy_batch,
+    descendants_of,
+    essentials,
+    interrupt_after,
+    nngrade,
+    stored,
+)
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, SEED
 
 pytestmark = pytest.mark.kernel
 
-# The hanging notebook makes the run long enough to interrupt half-way.
+# The hanging notebook and its copies (copy_batch) make the run long enough to interrupt.
 BATCH = ["correct", "wrong_values", "only_2d", "misnamed", "infinite_loop", "syntax_error"]
 
 
@@ -32,8 +41,7 @@ BATCH = ["correct", "wrong_values", "only_2d", "misnamed", "infinite_loop", "syn
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("batch") / "class"
     folder.mkdir()
-    for name in BATCH:
-        shutil.copy(NOTEBOOKS / f"{name}.ipynb", folder)
+    copy_batch(NOTEBOOKS, BATCH, folder)
     return folder
 
 
@@ -67,7 +75,7 @@ def test_interrupted_runs_resume_without_losing_or_repeating(
     assert first.returncode == 130
     assert "Run the same command again to grade the rest." in said
     after_ctrl_c = stored(out)
-    assert 2 <= after_ctrl_c < len(BATCH)
+    assert 2 <= after_ctrl_c < len(BATCH) + len(HANGING_COPIES)
     # grades.csv already lists what was graded, written whole.
     assert len((out / "grades.csv").read_text().splitlines()) == after_ctrl_c + 1
 
@@ -89,7 +97,7 @@ def test_interrupted_runs_resume_without_losing_or_repeating(
     stdout, stderr = third.communicate(timeout=180)
     assert third.returncode == 0, stderr
     assert stdout.count("(stored earlier)") == after_kill
-    assert stored(out) == len(BATCH)
+    assert stored(out) == len(BATCH) + len(HANGING_COPIES)
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         ids = [row[0] for row in db.execute("SELECT id FROM results")]
     assert sorted(ids) == sorted(serial)  # nothing twice

@@ -12,7 +12,9 @@ import pytest
 from markupsafe import escape
 
 from grader.outputs.wording import CELL_KIND_WORDS
-from grader.runner.sandbox import bwrap_problem
+from grader.runner.limits import Limits
+from grader.runner.sandbox import Sandbox, bwrap_problem
+from grader.runner.zygote import fork_problem
 from tests.conftest import autograded
 from tests.hostile_notebooks import (
     LEAK,
@@ -39,13 +41,21 @@ FULL = 10.0
 REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory, listener: socket.socket) -> Batch:
+@pytest.fixture(scope="module", params=["fork", "ahead"])
+def hostile(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    listener: socket.socket,
+) -> Batch:
+    """The batch graded with kernels forked from a fork server (where this machine can) and
+    with each kernel in a fresh box of its own: both ways must stop every notebook."""
     problem = bwrap_problem()
     if problem:
         if REQUIRED:
             pytest.fail(f"bubblewrap is required here: {problem}")
         pytest.skip(problem)
+    if request.param == "fork" and fork_problem(Sandbox("bwrap", Limits())):
+        pytest.skip(fork_problem(Sandbox("bwrap", Limits())) or "")
     folder = tmp_path_factory.mktemp("hostile")
     out = tmp_path_factory.mktemp("hostile-out")
     ctx = Context(out, add_correct(folder), listener.getsockname()[1])
@@ -58,6 +68,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, listener: socket.socket) -
         *(folder, out, "--sandbox", "bwrap", "--timeout", "4", "--notebook-timeout", "12"),
         *("--memory", "512M", "--max-processes", "48"),
         *("--max-file-size", "32M", "--max-value-size", "8M"),
+        *("--kernel-start", request.param),
     )
 
 

@@ -31,7 +31,7 @@ from grader.runner.sandbox import Sandbox
 mode = sys.argv[1]
 sandbox = Sandbox.choose("bwrap" if mode == "fork" else mode, Limits())
 with pooled(2, fork=mode == "fork") as pool, open_session(sandbox, (), (), 10) as session:
-    assert pool.forked == (mode == "fork"), pool.fork_problem
+    assert (pool.forked > 0) == (mode == "fork"), pool.fork_problem
     session.execute("x = 1", 0)
     print("ready", flush=True)
     time.sleep(300)

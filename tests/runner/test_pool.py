@@ -5,7 +5,6 @@ died or was built for another assignment is never used."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,11 @@ import pytest
 from grader.runner.kernel import CellRunStatus, KernelSession
 from grader.runner.limits import Limits
 from grader.runner.pool import KernelPool, open_session, pooled
-from grader.runner.sandbox import Sandbox, bwrap_problem
+from grader.runner.sandbox import Sandbox
 from grader.runner.zygote import fork_problem
 
 pytestmark = pytest.mark.kernel
 
-REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
 LEFT_SEED = 123  # torch seeds itself at random at import; 123 only if a seed leaked
 
 # One submission leaves all it can behind: a process, files in /tmp and in its folder,
@@ -54,16 +52,6 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         pass
 assert not any(c.startswith(b"sleep") for c in commands), "a background process"
 """
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    problem = bwrap_problem()
-    if problem:
-        if REQUIRED:
-            pytest.fail(f"bubblewrap is required here: {problem}")
-        pytest.skip(problem)
-    return Sandbox.choose("bwrap", Limits())
 
 
 @pytest.fixture(params=[True, False], ids=["forked", "fresh-box"])

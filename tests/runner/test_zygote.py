@@ -15,15 +15,13 @@ from grader.batch import executor
 from grader.runner import pool as kernel_pool
 from grader.runner import zygote as zygote_module
 from grader.runner.kernel import CellRunStatus, KernelSession
-from grader.runner.limits import Limits
 from grader.runner.pool import open_session, pooled
-from grader.runner.sandbox import Sandbox, bwrap_problem
-from grader.runner.zygote import ForkedBox, Zygote, ZygoteUnavailable, fork_problem
+from grader.runner.sandbox import KernelBox, Sandbox
+from grader.runner.zygote import Zygote, ZygoteUnavailable, fork_problem
 from tests.batch_support import descendants_of
 
 pytestmark = pytest.mark.kernel
 
-REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
 
 # What a kernel started in a bubblewrap box of its own can and cannot do, asked of a forked
 # one. UID: the uid its box was given.
@@ -71,17 +69,12 @@ else:
 
 
 @pytest.fixture
-def sandbox() -> Sandbox:
-    problem = bwrap_problem()
-    if problem:
-        if REQUIRED:
-            pytest.fail(f"bubblewrap is required here: {problem}")
-        pytest.skip(problem)
-    chosen = Sandbox.choose("bwrap", Limits())
-    problem = fork_problem(chosen)
+def sandbox(sandbox: Sandbox) -> Sandbox:
+    """bubblewrap's sandbox, where kernels can be forked into it (as root)."""
+    problem = fork_problem(sandbox)
     if problem:
         pytest.skip(problem)
-    return chosen
+    return sandbox
 
 
 @pytest.fixture
@@ -102,7 +95,7 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def _session(box: ForkedBox) -> KernelSession:
+def _session(box: KernelBox) -> KernelSession:
     return KernelSession(box, cell_timeout=30)
 
 
@@ -122,6 +115,7 @@ def test_each_forked_kernel_has_a_box_of_its_own(zygote: Zygote) -> None:
         _ok(second, "import os; assert not os.path.exists('/dev/shm/left')")
     # The probe itself can fail: the same look as another uid would.
     with zygote.box() as box, _session(box) as third:
+        assert box.uid is not None
         run = third.execute(BOX.replace("UID", str(box.uid + 1)), 0)
         assert run.status is CellRunStatus.ERROR and "its own uid" in run.reply["evalue"]
 
