@@ -172,8 +172,10 @@ def _launch(request: dict[str, Any], settings: dict[str, Any], alive: int, lifel
     launcher_ended, launcher_lives = os.pipe()  # reads as closed once this process ends
     first = os.fork()
     if first == 0:
-        os.close(launcher_lives)
-        os.close(lifeline)
+        # Only this process holds the grader's pipe and lifeline: nothing in the box can
+        # close, write or lock them.
+        for fd in (launcher_lives, lifeline, alive):
+            os.close(fd)
         _first_process(request, settings, launcher_ended)
     os.close(launcher_ended)
     _drop_privileges(None)  # root, as the first process it may have to end
@@ -191,6 +193,12 @@ def _first_process(request: dict[str, Any], settings: dict[str, Any], launcher_e
     launcher = os.fork()
     if launcher == 0:
         os.close(launcher_ended)
+        # As a kernel started by jupyter_client: no terminal, no output but through zmq,
+        # and nothing written into the fork server's log.
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
         _drop_privileges(request["uid"])
         kernel = os.fork()
         if kernel == 0:

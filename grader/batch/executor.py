@@ -77,6 +77,16 @@ class LocalExecutor:
                 for submission in submissions:
                     yield grade_one(assignment, submission, options)
             return
+        # Workers are replaced after TASKS_PER_WORKER submissions each, by a fresh pool for
+        # each such share of the batch. Not with the pool's max_tasks_per_child: it deadlocks
+        # once a worker retires while work is queued (CPython gh-115634, unfixed in 3.11).
+        share = TASKS_PER_WORKER * self.workers
+        for start in range(0, len(submissions), share):
+            yield from self._grade_in_pool(assignment, submissions[start : start + share], options)
+
+    def _grade_in_pool(
+        self, assignment: Assignment, submissions: Sequence[Submission], options: GradingOptions
+    ) -> Generator[SubmissionResult, None, None]:
         # Spawned workers are children of this process, so they can be told to stop when it
         # dies (a fork server's children outlive it), and they inherit no threads or sockets.
         context = multiprocessing.get_context("spawn")
@@ -85,7 +95,6 @@ class LocalExecutor:
             mp_context=context,
             initializer=_worker_setup,
             initargs=(options.kernel_start,),
-            max_tasks_per_child=TASKS_PER_WORKER,
         ) as pool:
             futures: list[Future[SubmissionResult]] = [
                 pool.submit(_work, assignment, submission, options) for submission in submissions

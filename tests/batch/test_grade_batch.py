@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from grader.batch import executor as executor_module
 from grader.batch.executor import LocalExecutor
 from grader.batch.grade import grade_into
 from grader.grading.assignment import Assignment
@@ -62,6 +64,27 @@ def test_parallel_results_equal_serial_ones(
     parallel = graded(batch, tmp_path / "out", workers=2)
     assert [r.id for r in parallel] == sorted(serial)  # in submission order, not finish order
     assert {r.id: essentials(r) for r in parallel} == serial
+
+
+def test_a_batch_outlasting_its_workers_is_graded_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are replaced after TASKS_PER_WORKER submissions; ProcessPoolExecutor's own
+    # max_tasks_per_child left a batch waiting forever after the first replacement.
+    monkeypatch.setattr(executor_module, "TASKS_PER_WORKER", 2)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(7):
+        shutil.copy(NOTEBOOKS / "correct.ipynb", folder / f"student_{i}.ipynb")
+    results: list[SubmissionResult] = []
+    grading = threading.Thread(
+        target=lambda: results.extend(graded(folder, tmp_path / "out", workers=2)), daemon=True
+    )
+    grading.start()
+    grading.join(300)
+    assert not grading.is_alive(), "the batch stopped waiting for a worker"
+    assert sorted(r.id for r in results) == [f"student_{i}" for i in range(7)]
+    assert {r.score for r in results} == {10.0}
 
 
 def test_interrupted_runs_resume_without_losing_or_repeating(

@@ -120,6 +120,25 @@ def test_each_forked_kernel_has_a_box_of_its_own(zygote: Zygote) -> None:
         assert run.status is CellRunStatus.ERROR and "its own uid" in run.reply["evalue"]
 
 
+def test_a_kernel_holds_nothing_of_the_grader_or_the_fork_server(zygote: Zygote) -> None:
+    with zygote.box() as box, _session(box) as session:
+        process = session._client.km.provisioner.process  # type: ignore[union-attr]
+        alive = f"pipe:[{os.fstat(process._alive).st_ino}]"
+        _ok(
+            session,
+            "import os\n"
+            "held = set()\n"
+            "for fd in os.listdir('/proc/self/fd'):\n"
+            "    try:\n"
+            "        held.add(os.readlink(f'/proc/self/fd/{fd}'))\n"
+            "    except FileNotFoundError:\n"
+            "        pass  # the listing's own\n"
+            f"assert {alive!r} not in held, 'the pipe that says the kernel is alive'\n"
+            "assert not any('server.log' in target for target in held), held\n"
+            "assert os.readlink('/proc/self/fd/0') == '/dev/null'\n",
+        )
+
+
 def test_a_kernel_cannot_harm_the_fork_server_or_the_next_kernel(zygote: Zygote) -> None:
     with zygote.box() as box, KernelSession(box, cell_timeout=20) as session:
         run = session.execute(
