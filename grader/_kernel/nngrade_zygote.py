@@ -241,13 +241,17 @@ def _make_box(settings: dict[str, Any], conn: str) -> None:
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWUTS))
     _mount("none", "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here leaves this box
     _loopback_up()  # as bubblewrap does: a connection to localhost is refused, not unroutable
-    # The kernel's connection folder, bound again below the new /tmp: the only one it sees.
-    conn_fd = os.open(conn, os.O_PATH | os.O_DIRECTORY)
+    # Bound again below the new scratch folders: Python where it lies below one (a checkout
+    # and its .venv in /tmp), and the kernel's connection folder, the only one it sees.
+    kept = [(path, os.open(path, os.O_PATH)) for path in [*settings["keep"], conn]]
     for folder, mode in (("/dev/shm", "1777"), ("/tmp", "1777"), (home, "0777")):
         _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}")
-    os.makedirs(conn, 0o755)
-    _mount(f"/proc/self/fd/{conn_fd}", conn, None, MS_BIND)
-    os.close(conn_fd)
+    for path, fd in kept:
+        os.makedirs(path, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        if path != conn:
+            _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     os.mkdir(f"{home}/.matplotlib", 0o777)
     os.chmod(f"{home}/.matplotlib", 0o777)
     for dest, source in settings["binds"].items():

@@ -40,6 +40,7 @@ __all__ = [
     "bwrap_problem",
     "kernel_environment",
     "matplotlib_font_cache",
+    "python_roots",
 ]
 
 SANDBOX_MODES = ("auto", "bwrap", "none")
@@ -286,7 +287,7 @@ def box_args(sandbox: Sandbox, binds: dict[str, Path], writable: Path) -> list[s
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args.bind(path, path)
-    roots = _python_roots()
+    roots = python_roots()
     for root in roots:
         args.bind(root, root)
     # A project installed into site-packages would be visible there: hide it.
@@ -329,7 +330,7 @@ class _BwrapArgs(list[str]):
                 self._folders.add(str(parent))
 
 
-def _python_roots() -> list[Path]:
+def python_roots() -> list[Path]:
     """The interpreter and its packages, outside the system folders bound anyway."""
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     candidates.add(str(Path(sys.executable).resolve().parent.parent))

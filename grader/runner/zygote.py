@@ -58,6 +58,7 @@ from grader.runner.sandbox import (
     box_args,
     kernel_environment,
     matplotlib_font_cache,
+    python_roots,
 )
 
 __all__ = ["ForkedBox", "Zygote", "ZygoteUnavailable", "fork_problem"]
@@ -124,6 +125,8 @@ class Zygote:
             into_home[f"{HOME}/{dest}"] = f"{STAGING}/{dest}"
         settings = {"preload": list(preload), "home": HOME, "size": sandbox.limits.file_size}
         settings |= {"binds": into_home, "probe_conn": str(self.conns), "probe_uid": _uid()}
+        scratch = [Path("/tmp"), Path("/dev/shm"), Path(HOME)]
+        settings["keep"] = [str(r) for r in python_roots() if any(map(r.is_relative_to, scratch))]
         caps = ["--cap-drop", "ALL", *(a for cap in CAPABILITIES for a in ("--cap-add", cap))]
         command = [
             "bwrap",

@@ -152,7 +152,7 @@ def test_a_project_inside_site_packages_is_masked(
 ) -> None:
     site = tmp_path / "site-packages"  # under /tmp, like a checkout cloned there
     (site / "secret_checks").mkdir(parents=True)
-    monkeypatch.setattr(sandbox, "_python_roots", lambda: [site])
+    monkeypatch.setattr(sandbox, "python_roots", lambda: [site])
     argv = bwrap_argv(tmp_path, private_paths=(site / "secret_checks",))
     assert argv[argv.index(str(site / "secret_checks")) - 1] == "--tmpfs"
     # A tmpfs hides what was bound below it before: /tmp's must come first.
