@@ -31,7 +31,11 @@ FOREIGN_OPTIONS = {
     "--nworkers",
     "--nthreads",
     "--strict-markers",
+    # benchmarks/batch.py's own
     "--notebooks",
+    "--torch-notebooks",
+    "--repeat",
+    "--fork-only",
 }
 # Paths that exist only elsewhere: in the wheel, or after `make docs`.
 ELSEWHERE = ("grader/templates/", "docs/_build/")
