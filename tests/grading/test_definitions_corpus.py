@@ -79,11 +79,13 @@ def test_what_was_skipped_is_listed_line_by_line(
 
 
 def test_top_level_training_costs_seconds(corpus_bce: dict[str, SubmissionResult]) -> None:
-    plain = corpus_bce["solution"].duration
+    # Four times the solution's own grading, and at least 8 s: a forked kernel grades the
+    # solution in about a second, while an interrupted cell costs a restart on top.
+    usual = max(4 * corpus_bce["solution"].duration, 8.0)
     # A million epochs: skipped; a million epochs the list cannot see: cut at the budget.
-    assert corpus_bce["tqdm_long_training"].duration < 4 * plain
+    assert corpus_bce["tqdm_long_training"].duration < usual
     escaping = corpus_bce["escaping_training"]
-    assert escaping.duration < 4 * plain + BUDGET
+    assert escaping.duration < usual + BUDGET
     (cut,) = [e for e in escaping.cells if e.kind == "timeout"]
     assert cut.cell == 6 and cut.summary.startswith(f"line 2 was stopped after {BUDGET:g} s")
 

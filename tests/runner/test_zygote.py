@@ -4,10 +4,12 @@ kernel does; and where it cannot fork, or dies, grading goes on."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,14 +214,18 @@ def test_a_single_notebook_starts_no_fork_server(sandbox: Sandbox) -> None:
     assert (pool.launched, pool.forked) == (1, 0)
 
 
-def test_a_batch_worker_forks_only_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executor.signal, "signal", lambda *args: None)
-    monkeypatch.setattr(executor, "_die_with_parent", lambda: None)
-    for start, forks in (("fork", True), ("ahead", False)):
-        monkeypatch.setattr(kernel_pool, "_active", None)
-        executor._worker_setup(start)
-        active = kernel_pool.active_pool()
-        assert active is not None and active._fork is forks
-    monkeypatch.setattr(kernel_pool, "_active", None)
-    executor._worker_setup("demand")
-    assert kernel_pool.active_pool() is None
+def _set_up_worker(kernel_start: str, answer: Any) -> None:
+    executor._worker_setup(kernel_start)
+    active = kernel_pool.active_pool()
+    answer.put(None if active is None else active._fork)
+
+
+def test_a_batch_worker_forks_only_when_told() -> None:
+    # In a process of its own, as a batch's worker: the set-up changes its signals.
+    context = multiprocessing.get_context("spawn")
+    for start, forks in (("fork", True), ("ahead", False), ("demand", None)):
+        answer = context.Queue()
+        worker = context.Process(target=_set_up_worker, args=(start, answer))
+        worker.start()
+        assert answer.get(timeout=60) is forks
+        worker.join(10)
