@@ -3,7 +3,9 @@ on how a batch ran, a command-line run to interrupt, and the processes it leaves
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -63,9 +65,23 @@ def essentials(result: SubmissionResult) -> dict[str, Any]:
     }
 
 
-def nngrade(*args: str | Path) -> subprocess.Popen[str]:
+def nngrade(*args: str | Path, **env: str) -> subprocess.Popen[str]:
+    """``nngrade grade ARGS`` with ``env`` added, started as from a shell: Ctrl-C (SIGINT)
+    interrupts it even where this process ignores SIGINT (Python keeps an inherited
+    SIG_IGN), as some process of the test run has been seen to."""
     command = [str(Path(sys.executable).with_name("nngrade")), "grade", *map(str, args)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        preexec_fn=_default_sigint,  # noqa: PLW1509 - only resets a signal, no locks taken
+    )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def stored(out: Path) -> int:

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -45,6 +44,7 @@ from tests.batch_support import (
     descendants_of,
     essentials,
     interrupt_after,
+    nngrade,
     stored,
 )
 from tests.conftest import CELL_TIMEOUT, NOTEBOOKS, RELU, ROOT, SEED, grade_assignment
@@ -283,17 +283,6 @@ def test_sandbox_bwrap_is_refused_up_front_when_a_worker_cannot_run_it(
         client.run(repair_bwrap)
     assert str(refused.value).startswith("--sandbox bwrap: the Dask worker at tcp://127.0.0.1:")
     assert str(refused.value).endswith("cannot use it: no bwrap on this host")
-
-
-def nngrade(*args: str | Path, **env: str) -> subprocess.Popen[str]:
-    command = [str(Path(sys.executable).with_name("nngrade")), "grade", *map(str, args)]
-    return subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
 
 
 @pytest.mark.kernel
