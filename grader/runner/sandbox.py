@@ -40,6 +40,7 @@ __all__ = [
     "bwrap_problem",
     "kernel_environment",
     "matplotlib_font_cache",
+    "private_uid",
     "python_roots",
 ]
 
@@ -146,9 +147,7 @@ class KernelBox:
         # root, and a uid nobody else uses owns no files and can signal no process.
         self.uid: int | None = None
         if sandbox.mode == "bwrap" and os.geteuid() == 0:
-            self.uid = PRIVATE_UID_RANGE[0] + secrets.randbelow(
-                PRIVATE_UID_RANGE[1] - PRIVATE_UID_RANGE[0]
-            )
+            self.uid = private_uid()
             os.chown(self.conn_dir, self.uid, self.uid)
         self.workdir = self.root / "work"
         if sandbox.mode == "none":
@@ -230,6 +229,12 @@ class KernelBox:
             binds[f"{HOME}/.matplotlib/{font_cache.name}"] = font_cache
         args = box_args(self.sandbox, binds, writable=self.conn_dir)
         return ["bwrap", *args, "--chdir", HOME]
+
+
+def private_uid() -> int:
+    """A uid from the range kept for kernels, at random: nobody else's, owning nothing."""
+    low, high = PRIVATE_UID_RANGE
+    return low + secrets.randbelow(high - low)
 
 
 def kernel_environment(workdir: Path | None) -> dict[str, str]:

@@ -30,7 +30,6 @@ import asyncio
 import fcntl
 import json
 import os
-import secrets
 import select
 import shutil
 import signal
@@ -51,13 +50,13 @@ from grader.runner.limits import KernelExit
 from grader.runner.sandbox import (
     HOME,
     LAUNCHER,
-    PRIVATE_UID_RANGE,
     SANDBOX_HELPER,
     KernelBox,
     Sandbox,
     box_args,
     kernel_environment,
     matplotlib_font_cache,
+    private_uid,
     python_roots,
 )
 
@@ -84,11 +83,6 @@ LIFELINE_WAIT = 10.0
 
 class ZygoteUnavailable(RuntimeError):
     """The fork server did not start, or is gone."""
-
-
-def _uid() -> int:
-    low, high = PRIVATE_UID_RANGE
-    return low + secrets.randbelow(high - low)
 
 
 def fork_problem(sandbox: Sandbox) -> str | None:
@@ -124,7 +118,7 @@ class Zygote:
             staged[f"{STAGING}/{dest}"] = source
             into_home[f"{HOME}/{dest}"] = f"{STAGING}/{dest}"
         settings = {"preload": list(preload), "home": HOME, "size": sandbox.limits.file_size}
-        settings |= {"binds": into_home, "probe_conn": str(self.conns), "probe_uid": _uid()}
+        settings |= {"binds": into_home, "probe_conn": str(self.conns), "probe_uid": private_uid()}
         scratch = [Path("/tmp"), Path("/dev/shm"), Path(HOME)]
         settings["keep"] = [str(r) for r in python_roots() if any(map(r.is_relative_to, scratch))]
         caps = ["--cap-drop", "ALL", *(a for cap in CAPABILITIES for a in ("--cap-add", cap))]
