@@ -112,7 +112,19 @@ def interrupt_after(process: subprocess.Popen[str], out: Path, count: int, how: 
         time.sleep(0.05)
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(how)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        # Something it started still holds its output open: fail this test alone, without
+        # leaving a running process behind for a later test to trip over.
+        process.kill()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+        process.wait()
+        raise AssertionError(
+            f"60 s after {signal.Signals(how).name} a process the run started is still running"
+        ) from None
     return stdout + stderr
 
 

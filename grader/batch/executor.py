@@ -117,22 +117,46 @@ class _Stop(SystemExit):
     is shut down by its context manager, and then ends the worker."""
 
 
+# A worker's state for SIGTERM: whether a submission is being graded, and whether the
+# worker has been told to stop. The checks run under pytest, which records any exception
+# a check raises, _Stop included, as that check's failure: a stop can be swallowed, so the
+# flag ends the worker once the submission returns.
+_grading = False
+_stopping = False
+
+
 def _work(
     assignment: Assignment, submission: Submission, options: GradingOptions
 ) -> SubmissionResult:
+    global _grading
+    _grading = True
     try:
         return grade_one(assignment, submission, options)
-    except _Stop:
-        # The pool would catch the exception and wait for more work from a parent that
-        # may be gone: leave now that the kernel is down, and the spare one too.
-        spare = kernel_pool.active_pool()
-        if spare is not None:
-            spare.close()
-        os._exit(143)
+    finally:
+        _grading = False
+        if _stopping:
+            _leave()
 
 
 def _stop(*_: object) -> None:
+    global _stopping
+    _stopping = True
+    if not _grading:
+        _leave()  # between submissions: no kernel in use, nothing to unwind
     raise _Stop(143)
+
+
+def _leave() -> None:
+    # The pool would otherwise wait for more work from a parent that may be gone (the worker
+    # holds its queue's write end too, so the queue never closes): leave now that the
+    # submission's kernel is down, and take the spare one down too.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second stop must not cut this short
+    try:
+        spare = kernel_pool.active_pool()
+        if spare is not None:
+            spare.close()
+    finally:
+        os._exit(143)
 
 
 def _worker_setup(kernel_start: str) -> None:

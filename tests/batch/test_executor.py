@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from grader.batch import executor as executor_module
 from grader.batch.grade import grade_batch
 from grader.batch.gradebook import Gradebook
 from grader.batch.sources import Submission
@@ -65,3 +71,48 @@ def test_a_failure_while_storing_stops_the_executor() -> None:
     # Closed by the batch itself, not when the garbage collector gets to it: the
     # traceback (kept alive here) still holds the batch's frame and with it the iterator.
     assert raised.traceback and executor.closed
+
+
+def _grade_swallowing_a_stop(*_: Any) -> str:
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # the parent stops the worker mid-submission
+        time.sleep(5)
+    except BaseException:  # as pytest records an exception inside a check as its failure
+        pass
+    return "graded"
+
+
+def _work_once(answer: Any) -> None:
+    executor_module._worker_setup("demand")
+    executor_module.grade_one = _grade_swallowing_a_stop
+    answer.put(executor_module._work(None, None, None))  # type: ignore[arg-type]
+    # Back in the pool's loop, this worker would wait forever for work from a dead parent.
+
+
+def _wait_for_work(ready: Any) -> None:
+    executor_module._worker_setup("demand")
+    ready.put("idle")
+    multiprocessing.get_context("spawn").Queue().get()  # as the pool's worker waits
+
+
+@pytest.mark.kernel  # spawns a grading worker
+def test_a_stopped_worker_ends_even_when_the_checks_swallow_the_stop() -> None:
+    context = multiprocessing.get_context("spawn")
+    answer = context.Queue()
+    worker = context.Process(target=_work_once, args=(answer,))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == 143
+    assert answer.empty()
+
+
+@pytest.mark.kernel  # spawns a grading worker
+def test_a_stopped_idle_worker_ends() -> None:
+    context = multiprocessing.get_context("spawn")
+    ready = context.Queue()
+    worker = context.Process(target=_wait_for_work, args=(ready,))
+    worker.start()
+    assert ready.get(timeout=60) == "idle"
+    worker.terminate()
+    worker.join(60)
+    assert worker.exitcode == 143
