@@ -200,9 +200,13 @@ def _first_process(request: dict[str, Any], settings: dict[str, Any], launcher_e
             os.dup2(null, fd)
         os.close(null)
         _drop_privileges(request["uid"])
+        pipes = nngrade_launch.handshake_pipes()
         kernel = os.fork()
         if kernel == 0:
-            _become_kernel(request, settings)
+            _become_kernel(request, settings, pipes)
+        ask, answer = nngrade_launch.launcher_end(pipes)
+        os.set_inheritable(ask, True)
+        os.set_inheritable(answer, True)
         # The rest as a small program: this copy of the fork server takes long enough to
         # die (its memory torn down first) that a kernel killing it could still answer
         # before the kernel is ended with it. A fresh launcher dies as fast as bwrap's.
@@ -210,7 +214,8 @@ def _first_process(request: dict[str, Any], settings: dict[str, Any], launcher_e
         launcher_program = nngrade_launch.__file__
         os.execv(
             sys.executable,
-            [sys.executable, "-s", "-S", launcher_program, "--report", str(kernel), exit_file],
+            [sys.executable, "-s", "-S", launcher_program, "--report"]
+            + [str(kernel), exit_file, str(ask), str(answer)],
         )
     _drop_privileges(None)
     nngrade_launch._die_with_parent()
@@ -221,10 +226,13 @@ def _first_process(request: dict[str, Any], settings: dict[str, Any], launcher_e
     os._exit(0)
 
 
-def _become_kernel(request: dict[str, Any], settings: dict[str, Any]) -> None:
+def _become_kernel(
+    request: dict[str, Any], settings: dict[str, Any], pipes: tuple[int, int, int, int]
+) -> None:
     os.chdir(settings["home"])
     os.environ.clear()
     os.environ.update(request["env"])
+    nngrade_launch.kernel_end(pipes)
     _fresh_seeds()
     sys.argv = ["nngrade_launch", *request["args"]]
     launch = json.loads(os.environ.pop("NNGRADE_LAUNCH"))

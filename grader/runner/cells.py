@@ -48,6 +48,10 @@ _Placed = TypeVar("_Placed", StandIn, GuardAttempt)  # what the kernel helper re
 _NOT_FAILURES = (CellEventKind.STAND_IN, CellEventKind.LARGE_OUTPUT, CellEventKind.FORBIDDEN)
 
 
+def _where(cell: CodeCell) -> str:
+    return _("line {line} of cell {cell}").format(line=cell.first_line, cell=cell.position)
+
+
 class LiveNotebook:
     """A submission's kernel after its cells ran: the transport the checks call through."""
 
@@ -70,12 +74,14 @@ class LiveNotebook:
         self.notebook_timeout = notebook_timeout
         self.events: list[CellEvent] = []
         self._succeeded: list[CodeCell] = []
+        self._last_run: CodeCell | None = None  # the last cell run in the kernel as it is now
         self._restarts = 0
 
     # -- running the notebook -------------------------------------------------------------
 
     def run(self) -> None:
         self._run_cells()
+        self._check_still_alive()
         # What the kernel helper saw while the cells ran, even if they were cut short.
         stand_ins = self._record_stand_ins()
         self._link_name_errors(stand_ins)
@@ -87,6 +93,7 @@ class LiveNotebook:
         for index, cell in enumerate(self.cells):
             if not cell.source.strip():
                 continue
+            self._check_still_alive()
             if time.monotonic() > deadline:
                 # Cells, not pieces (definitions-only execution runs a cell in pieces).
                 rest = len({c.position for c in self.cells[index:] if c.source.strip()})
@@ -117,11 +124,9 @@ class LiveNotebook:
                 self._unmade.update(dict.fromkeys(cell.makes, self._unmade[broken[0]]))
                 continue
             run = self.session.execute(cell.source, cell.position, cell.budget)
+            self._last_run = cell
             if run.status is not CellRunStatus.OK:
-                where = _("line {line} of cell {cell}").format(
-                    line=cell.first_line, cell=cell.position
-                )
-                self._unmade.update(dict.fromkeys(cell.makes, where))
+                self._unmade.update(dict.fromkeys(cell.makes, _where(cell)))
             if run.status is CellRunStatus.OK:
                 for name in cell.makes:
                     self._unmade.pop(name, None)
@@ -133,14 +138,7 @@ class LiveNotebook:
                 if run.status is CellRunStatus.TIMEOUT_KILLED:
                     self._restart()
             else:
-                hit = self._death()
-                self._record(
-                    cell,
-                    hit.kind,
-                    hit.summary,
-                    _("The kernel was restarted; {after}").format(after=_(AFTER_RESTART)),
-                )
-                self._restart()
+                self._record_death(cell)
             if run.output_chars >= OUTPUT_LIMIT:
                 self._record(
                     cell,
@@ -150,15 +148,41 @@ class LiveNotebook:
                     ),
                 )
 
+    def _record_death(self, cell: CodeCell) -> None:
+        """``cell`` killed the kernel: say how, and go on in a new one."""
+        hit = self._death()
+        self._record(
+            cell,
+            hit.kind,
+            hit.summary,
+            _("The kernel was restarted; {after}").format(after=_(AFTER_RESTART)),
+        )
+        self._restart()
+
+    def _check_still_alive(self) -> None:
+        """A kernel found dead after a cell answered was killed by that cell (a process it
+        killed took the kernel down a moment later): the cell is blamed, not the next one,
+        and it is left out of the replay, which it would kill again."""
+        cell = self._last_run
+        if cell is None or self._restarts > MAX_RESTARTS or not self.session.found_dead():
+            return
+        if cell in self._succeeded:
+            self._succeeded.remove(cell)
+            self._unmade.update(dict.fromkeys(cell.makes, _where(cell)))
+        self._record_death(cell)
+
     def _restart(self) -> None:
         self._restarts += 1
+        self._last_run = None
         if self._restarts > MAX_RESTARTS:
             return
         self.session.restart()
         for cell in list(self._succeeded):
             run = self.session.execute(cell.source, cell.position, cell.budget)
+            self._last_run = cell
             if run.status is CellRunStatus.KERNEL_DIED:
                 self.session.restart()
+                self._last_run = None
                 break
 
     def _record_timeout(self, cell: CodeCell) -> None:

@@ -138,6 +138,16 @@ class KernelSession:
             and self._run(ensure_async(client.km.is_alive()))
         )
 
+    def found_dead(self) -> bool:
+        """Whether the kernel has died since it last answered; how it ended is then in
+        ``last_exit``. A cell can answer before the death it caused (it killed its
+        launcher, whose end ends the kernel), so the cells ask before each next one."""
+        if self.alive:
+            return False
+        if self._client is not None:
+            self.last_exit = self._exit_of(self._client)
+        return True
+
     def restart(self) -> None:
         self._run(self._shutdown())
         self.start()

@@ -171,11 +171,6 @@ ABUSE = {
 @pytest.mark.parametrize("name", ABUSE)
 def test_resource_abuse_is_stopped_and_the_rest_graded(hostile: Batch, name: str) -> None:
     result = hostile.results[name]
-    if name == "kill_parent" and kinds(result) == {3: {"kernel_died"}}:
-        # A known race, both ways of starting kernels: the kernel can still answer the cell
-        # that killed its launcher before that death takes it down, so the death is seen
-        # at the next cell, and the replay before it kills the kernel again.
-        pytest.xfail("kill_parent's death was seen one cell late (a race; issue 20's note)")
     assert result.score == FULL  # relu before the abuse, d_relu after it
     assert kinds(result) == ABUSE[name]
     for event in result.cells:

@@ -40,6 +40,9 @@ class _Session:
         exec(compile(source, f"<cell {count}>", "exec"), self.namespace)
         return CellRun(CellRunStatus.OK)
 
+    def found_dead(self) -> bool:
+        return False
+
     def request(self, data: dict[str, Any], buffers: list[bytes], timeout: float) -> Any:
         def cell_of(filename: str) -> int | None:
             return int(filename[6:-1]) if filename.startswith("<cell ") else None
