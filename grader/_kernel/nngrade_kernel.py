@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import io
 import os
-import signal
 import sys
 import time
 import traceback
@@ -74,7 +73,6 @@ def install() -> None:
     missing = MissingModules(_cell_of(shell))
     sys.meta_path.append(missing)
     _cap_cell_output(shell)
-    _handshake_after_each_cell(shell)
     objects = ObjectTable()  # lives as long as this kernel, like the objects it holds
 
     def on_open(comm: Any, _open_msg: dict[str, Any]) -> None:
@@ -89,28 +87,6 @@ def install() -> None:
         comm.on_msg(on_msg)
 
     get_comm_manager().register_target(COMM_TARGET, on_open)
-
-
-def _handshake_after_each_cell(shell: Any) -> None:
-    """After each cell, before its reply, check that the launcher still answers: if the
-    cell killed it, end now, so that the death is seen at this cell (nngrade_launch.py)."""
-    ends = os.environ.pop("NNGRADE_HANDSHAKE", "")
-    if not ends:  # the in-process fake bridge: no launcher
-        return
-    ask, answer = (int(fd) for fd in ends.split(","))
-
-    def launcher_answers(*_: Any) -> None:
-        try:
-            os.write(ask, b".")
-            answered = os.read(answer, 1)
-        except BrokenPipeError:  # the launcher has ended
-            answered = b""
-        except OSError:  # the cell closed these descriptors: no check left to make
-            return
-        if not answered:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    shell.events.register("post_run_cell", launcher_answers)
 
 
 def handle(

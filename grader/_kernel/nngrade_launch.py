@@ -19,6 +19,8 @@ import sys
 import threading
 from typing import Any
 
+import nngrade_handshake as handshake
+
 _RLIMITS = {
     "memory": resource.RLIMIT_DATA,
     "address_space": resource.RLIMIT_AS,
@@ -31,57 +33,19 @@ CPU_GRACE = 5  # seconds between SIGXCPU (soft limit) and SIGKILL (hard limit)
 def main() -> None:
     if sys.argv[1] == "--report":  # the launcher part only (nngrade_zygote.py's launcher)
         pid, exit_file, ask, answer = sys.argv[2:6]
-        _answer_the_kernel(int(ask), int(answer))
+        handshake.answer(int(ask), int(answer))
         _wait_and_report(int(pid), exit_file)
     settings = json.loads(os.environ.pop("NNGRADE_LAUNCH"))
-    pipes = handshake_pipes()
+    pipes = handshake.pipes()
     kernel = os.fork()
     if kernel == 0:
-        kernel_end(pipes)
+        handshake.kernel_end(pipes)
         _become_kernel(settings)
-    _answer_the_kernel(*launcher_end(pipes))
+    handshake.answer(*handshake.launcher_end(pipes))
     threading.Thread(
         target=_end_with_grader, args=(kernel, settings["lifeline"]), daemon=True
     ).start()
     _wait_and_report(kernel, settings["exit_file"])
-
-
-# The handshake after each cell. A cell that kills this launcher (its parent) could still
-# get its reply out before the launcher's end takes the kernel down, and the death would
-# be blamed on the next cell. So after each cell the kernel writes a byte to the launcher
-# and waits for it to come back (nngrade_kernel.install): a launcher already sent SIGKILL
-# never answers, and the kernel ends before the cell's reply leaves.
-HANDSHAKE = "NNGRADE_HANDSHAKE"  # the kernel's two ends, "ask,answer"
-
-
-def handshake_pipes() -> tuple[int, int, int, int]:
-    """Two pipes: kernel to launcher, launcher to kernel (read, write ends of each)."""
-    return (*os.pipe(), *os.pipe())
-
-
-def kernel_end(pipes: tuple[int, int, int, int]) -> None:
-    """In the kernel's process: keep the kernel's ends (for the kernel helper), close
-    the launcher's."""
-    ask_read, ask_write, answer_read, answer_write = pipes
-    os.close(ask_read)
-    os.close(answer_write)
-    os.environ[HANDSHAKE] = f"{ask_write},{answer_read}"
-
-
-def launcher_end(pipes: tuple[int, int, int, int]) -> tuple[int, int]:
-    """In the launcher's process: close the kernel's ends; the launcher's two."""
-    ask_read, ask_write, answer_read, answer_write = pipes
-    os.close(ask_write)
-    os.close(answer_read)
-    return ask_read, answer_write
-
-
-def _answer_the_kernel(ask: int, answer: int) -> None:
-    def answering() -> None:
-        while os.read(ask, 1):  # empty once the kernel has ended
-            os.write(answer, b".")
-
-    threading.Thread(target=answering, daemon=True).start()
 
 
 def _end_with_grader(kernel: int, lifeline: str) -> None:

@@ -41,6 +41,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import nngrade_handshake
 import nngrade_launch
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -200,11 +201,11 @@ def _first_process(request: dict[str, Any], settings: dict[str, Any], launcher_e
             os.dup2(null, fd)
         os.close(null)
         _drop_privileges(request["uid"])
-        pipes = nngrade_launch.handshake_pipes()
+        pipes = nngrade_handshake.pipes()
         kernel = os.fork()
         if kernel == 0:
             _become_kernel(request, settings, pipes)
-        ask, answer = nngrade_launch.launcher_end(pipes)
+        ask, answer = nngrade_handshake.launcher_end(pipes)
         os.set_inheritable(ask, True)
         os.set_inheritable(answer, True)
         # The rest as a small program: this copy of the fork server takes long enough to
@@ -227,12 +228,12 @@ def _first_process(request: dict[str, Any], settings: dict[str, Any], launcher_e
 
 
 def _become_kernel(
-    request: dict[str, Any], settings: dict[str, Any], pipes: tuple[int, int, int, int]
+    request: dict[str, Any], settings: dict[str, Any], pipes: nngrade_handshake.Pipes
 ) -> None:
     os.chdir(settings["home"])
     os.environ.clear()
     os.environ.update(request["env"])
-    nngrade_launch.kernel_end(pipes)
+    nngrade_handshake.kernel_end(pipes)
     _fresh_seeds()
     sys.argv = ["nngrade_launch", *request["args"]]
     launch = json.loads(os.environ.pop("NNGRADE_LAUNCH"))

@@ -38,8 +38,11 @@ __all__ = ["CallTimeout", "CellRun", "CellRunStatus", "KernelDied", "KernelSessi
 # exit() and quit() would shut the kernel down after the cell, and whether the next cell
 # or request found it alive was a race; they raise SystemExit instead, which ends the
 # cell (as sys.exit() and `raise SystemExit` already do in IPython) and nothing else.
+# The handshake after each cell: a cell that kills the kernel's launcher is blamed for it.
 SETUP_CODE = (
     "import nngrade_kernel as _nngrade\n_nngrade.install()\ndel _nngrade\n"
+    "import nngrade_handshake as _nngrade\n"
+    "_nngrade.check_after_each_cell(get_ipython())\ndel _nngrade\n"
     "def _nngrade_exit(*args, **kwargs):\n"
     "    raise SystemExit('exit() ends only this cell while grading')\n"
     "get_ipython().ask_exit = _nngrade_exit\n"

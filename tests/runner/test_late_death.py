@@ -97,23 +97,23 @@ def test_a_cell_found_dead_before_it_runs_is_run_in_the_new_kernel() -> None:
     assert kernel.namespace["y"] == 4
 
 
-# A kernel and its launcher, as nngrade_launch.py makes them, with the kernel helper's
-# handshake after each cell; the kernel outlives its launcher unless the handshake ends it.
+# A kernel and its launcher, as nngrade_launch.py makes them, with the handshake after each
+# cell (nngrade_handshake.py): the kernel outlives its launcher unless the handshake ends it.
 KERNEL_AND_LAUNCHER = """
 import os, signal, sys
-import nngrade_launch, nngrade_kernel
-pipes = nngrade_launch.handshake_pipes()
+import nngrade_handshake as handshake
+pipes = handshake.pipes()
 launcher = os.fork()
 if launcher == 0:
-    nngrade_launch._answer_the_kernel(*nngrade_launch.launcher_end(pipes))
+    handshake.answer(*handshake.launcher_end(pipes))
     signal.pause()
-nngrade_launch.kernel_end(pipes)
+handshake.kernel_end(pipes)
 hooks = []
 class events:
     register = staticmethod(lambda name, hook: hooks.append((name, hook)))
 class shell:
     events = events
-nngrade_kernel._handshake_after_each_cell(shell)
+handshake.check_after_each_cell(shell)
 assert [name for name, _ in hooks] == ["post_run_cell"]
 hooks[0][1]()
 print("a cell ended, the launcher answered", flush=True)
