@@ -208,15 +208,14 @@ def run_checks(
         str(assignment.root),
         "--import-mode=importlib",
         "--strict-markers",
+        # No plugin that happens to be installed joins in: one that reorders tests or
+        # reseeds random numbers (pytest-randomly) would change grades, and loading them
+        # costs each submission time.
+        "--disable-plugin-autoload",
         "-p",
         "no:cacheprovider",
         "-p",
         "no:terminal",
-        # pytest-playwright (the browser tests' plugin, autoloaded where it is installed)
-        # opens a soft-assertion scope around each test, and such scopes cannot nest: with
-        # it, every check run from inside a pytest test fails.
-        "-p",
-        "no:playwright",
         # They report exceptions no check can see, and each ends the run with two full
         # garbage collections: a quarter of a second per submission once torch is loaded.
         "-p",

@@ -188,3 +188,24 @@ def test_a_self_check_only_check_without_a_stand_in_is_an_assignment_error(
     assignment = stand_in_assignment(tmp_path, STAND_IN_HIDDEN.replace("test_value", "test_x"))
     with pytest.raises(CheckSuiteError, match="no hidden check is named test_value"):
         run_checks(assignment, InProcessTransport({}), seed=1, include_hidden=True)
+
+
+ALONE = '''
+import pytest
+
+@pytest.mark.points(1)
+def test_alone(request):
+    """no installed plugin joins the checks"""
+    assert request.config.pluginmanager.list_plugin_distinfo() == []
+'''
+
+
+def test_installed_pytest_plugins_stay_out_of_the_checks(tmp_path: Path) -> None:
+    # This suite's own plugins (xdist, timeout, playwright) are installed here: a check
+    # run that loaded them would fail this check.
+    (tmp_path / "assignment.toml").write_text('name = "alone"\nchecks = ["test_alone.py"]\n')
+    (tmp_path / "test_alone.py").write_text(ALONE)
+    results = run_checks(
+        Assignment.load(tmp_path), InProcessTransport({}), seed=1, include_hidden=True
+    )
+    assert [(r.name, r.passed) for r in results] == [("test_alone", True)], results[0].message
