@@ -95,12 +95,18 @@ def _wait_for_work(ready: Any) -> None:
     multiprocessing.get_context("spawn").Queue().get()  # as the pool's worker waits
 
 
+def _started(target: Any) -> tuple[Any, Any]:
+    """A spawned process running ``target`` as a grading worker would, and its queue."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=target, args=(queue,))
+    worker.start()
+    return worker, queue
+
+
 @pytest.mark.kernel  # spawns a grading worker
 def test_a_stopped_worker_ends_even_when_the_checks_swallow_the_stop() -> None:
-    context = multiprocessing.get_context("spawn")
-    answer = context.Queue()
-    worker = context.Process(target=_work_once, args=(answer,))
-    worker.start()
+    worker, answer = _started(_work_once)
     worker.join(60)
     assert worker.exitcode == 143
     assert answer.empty()
@@ -108,10 +114,7 @@ def test_a_stopped_worker_ends_even_when_the_checks_swallow_the_stop() -> None:
 
 @pytest.mark.kernel  # spawns a grading worker
 def test_a_stopped_idle_worker_ends() -> None:
-    context = multiprocessing.get_context("spawn")
-    ready = context.Queue()
-    worker = context.Process(target=_wait_for_work, args=(ready,))
-    worker.start()
+    worker, ready = _started(_wait_for_work)
     assert ready.get(timeout=60) == "idle"
     worker.terminate()
     worker.join(60)
