@@ -13,7 +13,7 @@ from grader.runner.sandbox import Sandbox, bwrap_problem
 REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # the hostile batch, graded once per module, needs it too
 def sandbox() -> Sandbox:
     problem = bwrap_problem()
     if problem:

@@ -4,7 +4,6 @@ deserves with a reason in its report, and the grader exits normally."""
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -12,8 +11,7 @@ import pytest
 from markupsafe import escape
 
 from grader.outputs.wording import CELL_KIND_WORDS
-from grader.runner.limits import Limits
-from grader.runner.sandbox import Sandbox, bwrap_problem
+from grader.runner.sandbox import Sandbox
 from grader.runner.zygote import fork_problem
 from tests.conftest import autograded
 from tests.hostile_notebooks import (
@@ -37,25 +35,19 @@ from tests.hostile_notebooks import (
 pytestmark = [pytest.mark.kernel, pytest.mark.timing]
 
 FULL = 10.0
-# CI sets this, so a missing bwrap fails the run instead of skipping the sandbox's tests.
-REQUIRED = os.environ.get("NNGRADE_REQUIRE_BWRAP") == "1"
 
 
 @pytest.fixture(scope="module", params=["fork", "ahead"])
 def hostile(
     request: pytest.FixtureRequest,
+    sandbox: Sandbox,
     tmp_path_factory: pytest.TempPathFactory,
     listener: socket.socket,
 ) -> Batch:
     """The batch graded with kernels forked from a fork server (where this machine can) and
     with each kernel in a fresh box of its own: both ways must stop every notebook."""
-    problem = bwrap_problem()
-    if problem:
-        if REQUIRED:
-            pytest.fail(f"bubblewrap is required here: {problem}")
+    if request.param == "fork" and (problem := fork_problem(sandbox)):
         pytest.skip(problem)
-    if request.param == "fork" and fork_problem(Sandbox("bwrap", Limits())):
-        pytest.skip(fork_problem(Sandbox("bwrap", Limits())) or "")
     folder = tmp_path_factory.mktemp("hostile")
     out = tmp_path_factory.mktemp("hostile-out")
     ctx = Context(out, add_correct(folder), listener.getsockname()[1])
